@@ -1,0 +1,45 @@
+"""Chinese text in matplotlib figures: register the bundled Noto Sans CJK SC font.
+
+matplotlib's default DejaVu Sans has no CJK glyphs: Chinese labels become boxes and a
+"Glyph ... missing from font" warning. `use_cjk_font()` adds the font that set-up fetched into
+models/noto-sans-cjk-sc and makes it the fallback after DejaVu Sans (matplotlib >= 3.6).
+Plotting helpers call it themselves; call it once in a notebook that plots Chinese text directly.
+"""
+
+from __future__ import annotations
+
+from .fetch import models_dir, verify
+from .registry import BUNDLED
+
+FONT_ARTIFACT = "noto-sans-cjk-sc"
+FAMILY = "Noto Sans CJK SC"
+
+
+class FontNotFoundError(FileNotFoundError):
+    """The bundled CJK font is missing; the message says how to fetch it."""
+
+
+def cjk_font_path():
+    """Path of the bundled CJK font file; raises FontNotFoundError with the fix if absent."""
+    from pathlib import Path
+
+    artifact = BUNDLED[FONT_ARTIFACT]
+    folder = models_dir() / FONT_ARTIFACT
+    problem = verify(artifact, folder, full=False)
+    if problem is not None:
+        raise FontNotFoundError(f"the CJK font for figures is not usable ({problem}). "
+                                "Fix: run `make models` in the project folder.")
+    return folder / Path(artifact.member).name
+
+
+def use_cjk_font() -> str:
+    """Make matplotlib draw Chinese with the bundled font; returns the family name. Idempotent."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    if FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(cjk_font_path()))
+    family = ["DejaVu Sans", FAMILY]
+    if list(matplotlib.rcParams["font.family"]) != family:
+        matplotlib.rcParams["font.family"] = family
+    return FAMILY

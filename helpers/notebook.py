@@ -1,0 +1,47 @@
+"""The first cell of every notebook: quiet, offline defaults and a line saying what runs where."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+# Read by huggingface_hub and transformers when they are imported, so set before that happens.
+QUIET_OFFLINE_DEFAULTS = {
+    "HF_HUB_OFFLINE": "1",  # notebooks never download; set-up (make models) does
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # progress bars print rates that differ every run
+    "TRANSFORMERS_VERBOSITY": "error",  # keep the teaching output free of library chatter
+    "TOKENIZERS_PARALLELISM": "false",  # no fork warnings from the Rust tokenizers
+}
+PACKAGES = ("torch", "transformers", "tokenizers", "sentence-transformers", "peft", "trl",
+            "bitsandbytes", "datasets", "matplotlib")
+
+
+def setup() -> str:
+    """Apply the offline, quiet defaults (a value the user set wins) and draw Chinese in figures.
+
+    Call it first, before importing transformers. Returns a one-line summary to show.
+    """
+    late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
+    for key, value in QUIET_OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    summary = versions()
+    if late:
+        summary += (f"\nnote: {', '.join(late)} was imported before H.setup(); restart the kernel "
+                    "and run this cell first so the offline setting takes effect")
+    return summary
+
+
+def versions(packages=PACKAGES) -> str:
+    """Python and library versions, one line. Example: 'Python 3.11.7 · torch 2.13.0 · ...'."""
+    parts = [f"Python {platform.python_version()}"]
+    for name in packages:
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} (not installed)")
+    return " · ".join(parts)

@@ -1,0 +1,35 @@
+import pytest
+import torch
+
+import helpers as H
+
+
+def test_auto_picks_an_available_device():
+    device = H.pick_device()
+    assert device in {"cuda", "mps", "cpu"}
+    torch.zeros(1, device=device)  # and it really works
+
+
+def test_cpu_runs_in_float32():
+    assert H.pick_dtype("cpu") is torch.float32
+    assert H.describe_device("cpu") == "cpu, float32"
+
+
+def test_cuda_requested_on_a_machine_without_one_names_the_fix(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(H.DeviceError, match="no CUDA GPU.*'auto' or 'cpu'"):
+        H.pick_device("cuda")
+
+
+def test_the_environment_setting_is_honoured(monkeypatch):
+    monkeypatch.setenv("LLM_LAB_DEVICE", "cpu")
+    assert H.pick_device() == "cpu"
+    monkeypatch.setenv("LLM_LAB_DEVICE", "tpu")
+    with pytest.raises(H.DeviceError, match="unknown device 'tpu'; choose one of auto, cpu, cuda, mps"):
+        H.pick_device()
+
+
+@pytest.mark.parametrize("bf16,expected", [(True, torch.bfloat16), (False, torch.float16)])
+def test_gpus_get_half_precision(monkeypatch, bf16, expected):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
+    assert H.pick_dtype("cuda") is expected
