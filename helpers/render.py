@@ -1,0 +1,63 @@
+"""The rendering core: HTML views that are deterministic, offline and escaped.
+
+Every `show_*` helper returns an `HtmlView` (or a matplotlib Figure). A view renders as inline-CSS
+HTML in JupyterLab, on GitHub and in a static page, and as a short plain-text summary elsewhere
+(which is also what nbval compares besides the HTML). Nothing here calls display() or writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+
+# Soft, distinguishable chip colours (light enough for black text), cycled by token position.
+PALETTE = ("#fde2e4", "#dbe7f7", "#e2f0cb", "#fff1c1", "#e9dcf5", "#d5f0ee", "#fbe0c8", "#e6e6e6")
+SPECIAL_STYLE = "background:#2f3e4e;color:#ffffff;"
+FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Noto Sans Mono CJK SC',monospace;"
+
+
+def esc(value: object) -> str:
+    """HTML-escape anything that came from text or a tokenizer (quotes included)."""
+    return html.escape(str(value), quote=True)
+
+
+def content_id(*parts: object, prefix: str = "llmlab") -> str:
+    """A stable element id from the content (never uuid4): same input, same HTML."""
+    digest = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:10]
+    return f"{prefix}-{digest}"
+
+
+class HtmlView:
+    """HTML for notebooks plus a plain-text fallback. `view.html` is the markup as a string."""
+
+    def __init__(self, html_text: str, text: str):
+        self.html = html_text
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+def chip(label: str, sub: str | None = None, *, color: str = PALETTE[0], special: bool = False,
+         title: str | None = None) -> str:
+    """One token chip: the (already display-cleaned) label, optionally a small id under it."""
+    style = SPECIAL_STYLE if special else f"background:{color};color:#111111;"
+    sub_html = (f"<span style='display:block;font-size:0.72em;opacity:0.75;'>{esc(sub)}</span>"
+                if sub is not None else "")
+    title_attr = f" title='{esc(title)}'" if title else ""
+    return (f"<span{title_attr} style='{style}{FONT}display:inline-block;margin:2px;"
+            f"padding:2px 5px;border-radius:4px;text-align:center;white-space:pre;"
+            f"line-height:1.25;vertical-align:top;'>{esc(label)}{sub_html}</span>")
+
+
+def box(inner_html: str, *, title: str | None = None, element_id: str | None = None) -> str:
+    """A bordered block with an optional heading; `inner_html` must already be escaped."""
+    id_attr = f" id='{esc(element_id)}'" if element_id else ""
+    head = (f"<div style='font-weight:600;margin-bottom:4px;'>{esc(title)}</div>" if title else "")
+    return (f"<div{id_attr} style='border:1px solid #cccccc;border-radius:6px;padding:6px 8px;"
+            f"margin:4px 0;'>{head}{inner_html}</div>")

@@ -1,0 +1,138 @@
+"""Token ids shown as text: one place that turns a tokenizer's pieces into something readable.
+
+Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen) store pieces as remapped bytes: "Ġhello" is
+" hello", and 鸟 may be three pieces, each one byte of its UTF-8 encoding. Decoding such a
+piece alone gives mojibake ("é", "¸"); here it shows as its bytes, <E9>, instead. Spaces, newlines
+and tabs are made visible (␣ ↵ ⇥) so a learner can see where they went.
+
+    H.show_tokens(tokenizer, "Hello 世界")      # coloured chips, each with its text and id
+    H.token_pieces(tokenizer, [504, 3575])      # the same as data, for tests and tables
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .render import PALETTE, HtmlView, chip, content_id, esc
+
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One token: its id, the raw vocabulary string, and a readable label."""
+
+    id: int
+    raw: str  # as stored in the vocabulary, e.g. "Ġhello"
+    text: str  # readable, e.g. "␣hello", "<E9>"
+    special: bool = False  # a special token such as <|im_start|> or [CLS]
+    partial: bool = False  # holds bytes that are only part of a UTF-8 character
+
+
+@lru_cache(maxsize=1)
+def _byte_decoder() -> dict[str, int]:
+    """GPT-2's byte <-> printable-character map, reversed: 'Ġ' -> 32 (space), 'Ċ' -> 10."""
+    bs = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    cs = list(bs)
+    extra = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + extra)
+            extra += 1
+    return {chr(c): b for b, c in zip(bs, cs, strict=True)}
+
+
+def bytes_label(data: bytes, show_whitespace: bool = False) -> tuple[str, bool]:
+    """Decode UTF-8 where it is whole; show incomplete bytes as <E8 AF>. Returns (label, partial).
+
+    Example: bytes_label("鸟".encode()[:2]) -> ("<E9 B8>", True)
+    """
+    text = visible if show_whitespace else str
+    out: list[str] = []
+    partial = False
+    rest = data
+    while rest:
+        try:
+            out.append(text(rest.decode("utf-8")))
+            break
+        except UnicodeDecodeError as err:
+            out.append(text(rest[: err.start].decode("utf-8")))
+            bad = rest[err.start : err.end]
+            out.append("<" + " ".join(f"{b:02X}" for b in bad) + ">")
+            partial = True
+            rest = rest[err.end :]
+    return "".join(out), partial
+
+
+def visible(text: str) -> str:
+    """Make whitespace visible: ' a\\n' -> '␣a↵'."""
+    return "".join(VISIBLE.get(ch, ch) for ch in text)
+
+
+def _is_byte_level(tokenizer) -> bool:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return backend is not None and type(backend.decoder).__name__ == "ByteLevel"
+
+
+def _ids_list(ids) -> list[int]:
+    if hasattr(ids, "tolist"):  # torch tensor / numpy array
+        ids = ids.tolist()
+    if ids and isinstance(ids[0], list):
+        if len(ids) != 1:
+            raise ValueError(f"expected one sequence of token ids, got a batch of {len(ids)}; "
+                             "pass ids[0] (or one text)")
+        ids = ids[0]
+    if not all(isinstance(i, int) for i in ids):
+        raise TypeError("token ids must be integers, e.g. tokenizer(text).input_ids")
+    return list(ids)
+
+
+def token_pieces(tokenizer, ids) -> list[Piece]:
+    """Readable pieces for a sequence of token ids (a list, or a tensor of shape (seq,) or (1, seq))."""
+    ids = _ids_list(ids)
+    vocab_size = len(tokenizer)
+    bad = [i for i in ids if not 0 <= i < vocab_size]
+    if bad:
+        raise ValueError(f"token id {bad[0]} is outside this tokenizer's vocabulary (0..{vocab_size - 1}); "
+                         "were these ids made by a different tokenizer?")
+    raws = tokenizer.convert_ids_to_tokens(ids)
+    special = set(tokenizer.all_special_ids)
+    byte_level = _is_byte_level(tokenizer)
+    decoder = _byte_decoder()
+    pieces = []
+    for i, raw in zip(ids, raws, strict=True):
+        if i in special or raw in tokenizer.added_tokens_encoder:
+            pieces.append(Piece(i, raw, raw, special=i in special))
+        elif byte_level and all(ch in decoder for ch in raw):
+            label, partial = bytes_label(bytes(decoder[ch] for ch in raw), show_whitespace=True)
+            pieces.append(Piece(i, raw, label, partial=partial))
+        else:  # WordPiece ("##ing") and SentencePiece ("▁the") pieces are readable as they are
+            pieces.append(Piece(i, raw, visible(raw.replace("▁", " ")), partial=False))
+    return pieces
+
+
+def show_tokens(tokenizer, text_or_ids, *, title: str | None = None,
+                add_special_tokens: bool = True) -> HtmlView:
+    """Coloured chips, one per token, each with its text and id; special tokens dark.
+
+    `text_or_ids` is a string (encoded here) or token ids (a list or tensor).
+    """
+    if isinstance(text_or_ids, str):
+        ids = tokenizer(text_or_ids, add_special_tokens=add_special_tokens).input_ids
+    else:
+        ids = text_or_ids
+    pieces = token_pieces(tokenizer, ids)
+    chips = "".join(
+        chip(p.text, str(p.id), color=PALETTE[n % len(PALETTE)], special=p.special,
+             title=f"id {p.id} · vocabulary entry {p.raw!r}"
+             + (" · part of a UTF-8 character" if p.partial else ""))
+        for n, p in enumerate(pieces)
+    )
+    heading = title if title is not None else f"{len(pieces)} tokens"
+    html_text = (f"<div id='{content_id('tokens', [p.id for p in pieces])}'>"
+                 f"<div style='font-weight:600;margin-bottom:2px;'>{esc(heading)}</div>"
+                 f"<div style='line-height:2.2;'>{chips}</div></div>")
+    plain = f"{heading}: " + " ".join(f"{p.text}({p.id})" for p in pieces)
+    return HtmlView(html_text, plain)
