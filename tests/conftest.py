@@ -1,0 +1,46 @@
+"""Test-wide set-up: offline, quiet, and any non-loopback connection is an error.
+
+This runs before any test module imports huggingface_hub (which reads HF_HUB_OFFLINE once).
+The network guard is installed here and, through PYTHONPATH, in every child Python: the notebook
+kernels nbval starts inherit this process's environment.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NETGUARD = ROOT / "tests" / "netguard"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(NETGUARD))
+
+import llm_lab_netguard  # noqa: E402
+
+llm_lab_netguard.install()
+
+
+@pytest.fixture(scope="session")
+def smol_tokenizer():
+    """The real SmolLM2 tokenizer (fast to load; set-up has fetched it)."""
+    from transformers import AutoTokenizer
+
+    import helpers as H
+
+    return AutoTokenizer.from_pretrained(H.model_path("smollm2-135m-instruct"))
+
+
+@pytest.fixture(scope="session")
+def bert_tokenizer():
+    """bert-base-uncased WordPiece, from the bundled all-MiniLM-L6-v2."""
+    from transformers import AutoTokenizer
+
+    import helpers as H
+
+    return AutoTokenizer.from_pretrained(H.model_path("all-minilm-l6-v2"))

@@ -1,0 +1,54 @@
+"""The stored notebooks are what nbval can check: executed, error-free, tagged, renderable.
+
+nbval silently skips a cell whose stored execution_count is empty, so an un-executed notebook
+would pass without testing anything; this catches that.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "varying"}
+
+
+def test_chapter_notebooks_exist():
+    names = [p.name for p in NOTEBOOKS]
+    assert "ch01_generating_text.ipynb" in names
+    assert all(" " not in n for n in names)
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def nb(request):
+    return json.loads(request.param.read_text(encoding="utf-8"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def test_every_code_cell_was_executed_in_order(nb):
+    counts = [c["execution_count"] for c in code_cells(nb)]
+    assert None not in counts, "re-run `make notebooks`: nbval ignores cells never executed"
+    assert counts == list(range(1, len(counts) + 1)), "execute top to bottom in a fresh kernel"
+
+
+def test_no_stored_errors_or_missing_glyph_warnings(nb):
+    for cell in code_cells(nb):
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error", "".join(cell["source"])
+            text = "".join(out.get("text", ""))
+            assert "Traceback" not in text and "missing from font" not in text
+
+
+def test_only_known_tags_and_no_comment_markers(nb):
+    for cell in code_cells(nb):
+        assert set(cell["metadata"].get("tags", [])) <= ALLOWED_TAGS
+        assert "# NBVAL" not in "".join(cell["source"]).upper()
+
+
+def test_widget_metadata_is_complete_or_absent(nb):
+    widgets = nb["metadata"].get("widgets")
+    if widgets is not None:
+        assert "state" in widgets["application/vnd.jupyter.widget-state+json"]
