@@ -1,0 +1,121 @@
+"""`make bench`: measure the figures the README quotes, in one run, and print one table.
+
+Every figure is measured here and now on this machine; ratios compare numbers from this run only.
+Each measurement runs in a fresh Python process so one cannot warm the other's caches (the OS page
+cache is shared, and the first measurement reads the files once to level that).
+
+    python benchmarks/run.py            # all
+    python benchmarks/run.py --quick    # fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+       "TRANSFORMERS_VERBOSITY": "error", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def in_child(code: str) -> dict:
+    """Run `code` in a fresh interpreter; it prints one JSON object as its last line."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_import(repeats: int) -> list[tuple[str, str, str]]:
+    wall = []
+    for _ in range(repeats):
+        wall.append(in_child(
+            "import time, json, sys; t = time.perf_counter(); import helpers; "
+            "print(json.dumps({'s': time.perf_counter() - t, "
+            "'heavy': [m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules]}))"))
+    ms = statistics.median(w["s"] for w in wall) * 1000
+    heavy = wall[0]["heavy"] or "none"
+    return [("`import helpers`", f"{ms:.0f} ms", f"median of {repeats} fresh interpreters; "
+             f"heavy modules imported: {heavy}")]
+
+
+LOAD = """
+import json, time, glob
+import helpers as H
+import transformers  # import cost is not part of the load time
+from transformers import AutoModelForCausalLM, AutoTokenizer
+path = H.model_path("smollm2-135m-instruct")
+gguf = sorted((path / "gguf").glob("*.gguf"))[0]
+t = time.perf_counter()
+if {gguf!r}:
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+else:
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path)
+print(json.dumps({{"s": time.perf_counter() - t}}))
+"""
+
+
+def bench_load(repeats: int) -> list[tuple[str, str, str]]:
+    in_child(LOAD.format(gguf=False))  # read the files once so both start from a warm page cache
+    folder = statistics.median(in_child(LOAD.format(gguf=False))["s"] for _ in range(repeats))
+    gguf = in_child(LOAD.format(gguf=True))["s"]
+    return [
+        ("model + tokenizer load, converted folder", f"{folder:.2f} s", f"median of {repeats}"),
+        ("model + tokenizer load, GGUF (dequantize)", f"{gguf:.1f} s", "once"),
+        ("converted folder speed-up over GGUF", f"{gguf / folder:.0f}x", "same run"),
+    ]
+
+
+GENERATE = """
+import json, time, torch
+import helpers as H
+from transformers import AutoModelForCausalLM, AutoTokenizer, pipeline
+path = H.model_path("smollm2-135m-instruct")
+model = AutoModelForCausalLM.from_pretrained(path, device_map="cpu", dtype=torch.float32)
+tok = AutoTokenizer.from_pretrained(path)
+gen = pipeline("text-generation", model=model, tokenizer=tok, return_full_text=False,
+               max_new_tokens=60, do_sample=False)
+messages = [{"role": "user", "content": "Create a funny joke about chickens."}]
+gen(messages)  # warm-up
+t = time.perf_counter()
+out = gen(messages)
+s = time.perf_counter() - t
+n = len(tok(out[0]["generated_text"], add_special_tokens=False).input_ids)
+print(json.dumps({"s": s, "tokens": n, "threads": torch.get_num_threads()}))
+"""
+
+
+def bench_generate() -> list[tuple[str, str, str]]:
+    r = in_child(GENERATE)
+    return [("ch01 joke: pipeline, greedy", f"{r['s']:.2f} s",
+             f"{r['tokens']} new tokens, {r['tokens'] / r['s']:.1f} tokens/s, {r['threads']} torch threads")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3")
+    args = parser.parse_args()
+    rows = []
+    rows += bench_import(1 if args.quick else 5)
+    rows += bench_load(1 if args.quick else 3)
+    rows += bench_generate()
+    print(f"\nllm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
+    w = max(len(r[0]) for r in rows)
+    print(f"| {'figure':{w}} | {'value':>9} | how |")
+    print(f"|{'-' * (w + 2)}|{'-' * 11}|-----|")
+    for name, value, how in rows:
+        print(f"| {name:{w}} | {value:>9} | {how} |")
+
+
+if __name__ == "__main__":
+    main()
