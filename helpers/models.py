@@ -17,8 +17,8 @@ import os
 import re
 from pathlib import Path
 
-from .fetch import models_dir, verify
 from .registry import BUNDLED, bundled_model_names
+from .store import models_dir, verify
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 ENV_VAR = "LLM_LAB_MODEL"

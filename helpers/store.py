@@ -1,0 +1,75 @@
+"""What set-up left in models/: where it is, and whether it is intact.
+
+Every installed folder carries a manifest (size and sha256 of each file). `verify` compares the
+folder with it: sizes only when a notebook loads a model (cheap), sha256 too during set-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .registry import Artifact
+
+MANIFEST = "LLM_LAB_MANIFEST.json"
+
+
+def models_dir() -> Path:
+    """The folder that holds the bundled models: $LLM_LAB_MODELS_DIR or <project>/models."""
+    env = os.environ.get("LLM_LAB_MODELS_DIR")
+    return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parent.parent / "models"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------- verification
+
+
+def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
+    """None if `folder` holds exactly what the manifest promises, else the reason it does not.
+
+    full=False compares sizes only (cheap enough for every model load); full=True also hashes.
+    """
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return "it has not been fetched yet" if not folder.exists() else "its manifest is missing"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return "its manifest is unreadable"
+    if manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version:
+        return f"it was fetched from another release (the registry now pins {artifact.version})"
+    for rel, info in manifest.get("files", {}).items():
+        p = folder / rel
+        if not p.is_file():
+            return f"{rel} is missing"
+        if p.stat().st_size != info["size"]:
+            return f"{rel} has {p.stat().st_size:,} bytes, expected {info['size']:,} (truncated?)"
+        if full and sha256_file(p) != info["sha256"]:
+            return f"{rel} has changed (sha256 differs from the manifest)"
+    return None
+
+
+def write_manifest(artifact: Artifact, folder: Path) -> None:
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != MANIFEST:
+            files[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": sha256_file(p)}
+    manifest = {
+        "name": artifact.name,
+        "wheel": artifact.wheel,
+        "version": artifact.version,
+        "wheel_sha256": artifact.sha256,
+        "conversion": artifact.conversion,
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
