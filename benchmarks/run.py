@@ -47,12 +47,15 @@ def bench_import(repeats: int) -> list[tuple[str, str, str]]:
 
 
 LOAD = """
-import json, time, glob
+import json, time
 import helpers as H
-import transformers  # import cost is not part of the load time
-from transformers import AutoModelForCausalLM, AutoTokenizer
+import torch
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 path = H.model_path("smollm2-135m-instruct")
 gguf = sorted((path / "gguf").glob("*.gguf"))[0]
+# Import the model and tokenizer code first: import time is not load time.
+AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path))
+AutoTokenizer.from_pretrained(path)
 t = time.perf_counter()
 if {gguf!r}:
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

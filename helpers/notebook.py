@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from importlib import metadata
 
 # Read by huggingface_hub and transformers when they are imported, so set before that happens.
 QUIET_OFFLINE_DEFAULTS = {
@@ -38,6 +37,8 @@ def setup() -> str:
 
 def versions(packages=PACKAGES) -> str:
     """Python and library versions, one line. Example: 'Python 3.11.7 · torch 2.13.0 · ...'."""
+    from importlib import metadata  # 25 ms: only when asked, so `import helpers` stays instant
+
     parts = [f"Python {platform.python_version()}"]
     for name in packages:
         try:
