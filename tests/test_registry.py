@@ -4,7 +4,7 @@ import pytest
 
 from helpers.registry import BUNDLED, bundled_model_names, bundled_names
 
-CONVERSIONS = {"gguf-to-transformers", "copy-folder", "copy-file"}
+CONVERSIONS = {"gguf-to-transformers", "tiktoken-to-transformers", "copy-folder", "copy-file"}
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
