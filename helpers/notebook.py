@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -13,6 +14,10 @@ QUIET_OFFLINE_DEFAULTS = {
     "TRANSFORMERS_VERBOSITY": "error",  # keep the teaching output free of library chatter
     "TOKENIZERS_PARALLELISM": "false",  # no fork warnings from the Rust tokenizers
 }
+# Loggers that print the same harmless line in every run; quieted so learners see what matters.
+QUIET_LOGGERS = (
+    "bitsandbytes.backends.cpu.ops",  # "Failed to load CPU gemm_4bit_forward from kernels-community"
+)
 PACKAGES = ("torch", "transformers", "tokenizers", "sentence-transformers", "peft", "trl",
             "bitsandbytes", "datasets", "matplotlib")
 
@@ -25,6 +30,8 @@ def setup() -> str:
     late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
     for key, value in QUIET_OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     from .fonts import use_cjk_font
 
     use_cjk_font()

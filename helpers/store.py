@@ -22,6 +22,15 @@ def models_dir() -> Path:
     return Path(env).expanduser().resolve() if env else Path(__file__).resolve().parent.parent / "models"
 
 
+def data_path(name: str) -> Path:
+    """A file in the project's data/ folder, e.g. data_path("corpus_en.txt"); clear error if absent."""
+    path = Path(__file__).resolve().parent.parent / "data" / name
+    if not path.is_file():
+        known = sorted(p.name for p in path.parent.glob("*") if p.is_file())
+        raise FileNotFoundError(f"no data file {name!r} in {path.parent}; available: {', '.join(known)}")
+    return path
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()

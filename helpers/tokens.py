@@ -89,15 +89,28 @@ def _ids_list(ids) -> list[int]:
     return list(ids)
 
 
+def as_transformers_tokenizer(tokenizer):
+    """A `tokenizers.Tokenizer` you trained yourself, wrapped so it has the transformers API.
+
+    Example: as_transformers_tokenizer(Tokenizer(models.BPE())) -> PreTrainedTokenizerFast
+    """
+    if type(tokenizer).__module__.startswith("tokenizers") and type(tokenizer).__name__ == "Tokenizer":
+        from transformers import PreTrainedTokenizerFast
+
+        unk = "[UNK]" if tokenizer.token_to_id("[UNK]") is not None else None
+        return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token=unk)
+    return tokenizer
+
+
 def token_pieces(tokenizer, ids) -> list[Piece]:
     """Readable pieces for a sequence of token ids (a list, or a tensor of shape (seq,) or (1, seq))."""
+    tokenizer = as_transformers_tokenizer(tokenizer)
     ids = _ids_list(ids)
-    vocab_size = len(tokenizer)
-    bad = [i for i in ids if not 0 <= i < vocab_size]
-    if bad:
-        raise ValueError(f"token id {bad[0]} is outside this tokenizer's vocabulary (0..{vocab_size - 1}); "
-                         "were these ids made by a different tokenizer?")
     raws = tokenizer.convert_ids_to_tokens(ids)
+    bad = [i for i, raw in zip(ids, raws, strict=True) if i < 0 or raw is None]
+    if bad:
+        raise ValueError(f"token id {bad[0]} is not in this tokenizer's vocabulary ({len(tokenizer):,} "
+                         "tokens); were these ids made by a different tokenizer?")
     special = set(tokenizer.all_special_ids)
     byte_level = _is_byte_level(tokenizer)
     decoder = _byte_decoder()
@@ -113,26 +126,52 @@ def token_pieces(tokenizer, ids) -> list[Piece]:
     return pieces
 
 
+MAX_CHIPS = 1000  # a view shows at most this many tokens, so a huge text stays responsive
+
+
+def encode(tokenizer, text_or_ids, add_special_tokens: bool = True) -> list[int]:
+    """Token ids for a text, or the ids themselves; a clear TypeError for anything else."""
+    if isinstance(text_or_ids, str):
+        return tokenizer(text_or_ids, add_special_tokens=add_special_tokens).input_ids
+    if isinstance(text_or_ids, (list, tuple)) or hasattr(text_or_ids, "tolist"):
+        return _ids_list(text_or_ids)
+    raise TypeError(f"expected a text (str) or a list of token ids, got {type(text_or_ids).__name__}; "
+                    "for a number, pass it as text: str(12345)")
+
+
+def chips_html(pieces: list[Piece], limit: int = MAX_CHIPS) -> str:
+    """The chips for a list of pieces, at most `limit`, with a note saying what was left out."""
+    shown = "".join(
+        chip(p.text, str(p.id), color=PALETTE[n % len(PALETTE)], special=p.special,
+             title=f"id {p.id} · vocabulary entry {p.raw!r}"
+             + (" · part of a UTF-8 character" if p.partial else ""))
+        for n, p in enumerate(pieces[:limit])
+    )
+    if len(pieces) > limit:
+        shown += (f"<div style='font-style:italic;margin-top:2px;'>… showing the first {limit:,} "
+                  f"of {len(pieces):,} tokens</div>")
+    if not pieces:
+        shown = "<span style='font-style:italic;'>(no tokens: the text is empty)</span>"
+    return f"<div style='line-height:2.2;'>{shown}</div>"
+
+
+def pieces_text(pieces: list[Piece], limit: int = 60) -> str:
+    """Plain-text form: 'Hello(19556) ␣world(905)', cut after `limit` tokens."""
+    text = " ".join(f"{p.text}({p.id})" for p in pieces[:limit])
+    return text + (f" … (+{len(pieces) - limit:,} more)" if len(pieces) > limit else "")
+
+
 def show_tokens(tokenizer, text_or_ids, *, title: str | None = None,
                 add_special_tokens: bool = True) -> HtmlView:
     """Coloured chips, one per token, each with its text and id; special tokens dark.
 
-    `text_or_ids` is a string (encoded here) or token ids (a list or tensor).
+    `text_or_ids` is a string (encoded here) or token ids (a list or tensor). Long texts show the
+    first 1,000 tokens with a note.
     """
-    if isinstance(text_or_ids, str):
-        ids = tokenizer(text_or_ids, add_special_tokens=add_special_tokens).input_ids
-    else:
-        ids = text_or_ids
-    pieces = token_pieces(tokenizer, ids)
-    chips = "".join(
-        chip(p.text, str(p.id), color=PALETTE[n % len(PALETTE)], special=p.special,
-             title=f"id {p.id} · vocabulary entry {p.raw!r}"
-             + (" · part of a UTF-8 character" if p.partial else ""))
-        for n, p in enumerate(pieces)
-    )
+    tokenizer = as_transformers_tokenizer(tokenizer)
+    pieces = token_pieces(tokenizer, encode(tokenizer, text_or_ids, add_special_tokens))
     heading = title if title is not None else f"{len(pieces)} tokens"
     html_text = (f"<div id='{content_id('tokens', [p.id for p in pieces])}'>"
                  f"<div style='font-weight:600;margin-bottom:2px;'>{esc(heading)}</div>"
-                 f"<div style='line-height:2.2;'>{chips}</div></div>")
-    plain = f"{heading}: " + " ".join(f"{p.text}({p.id})" for p in pieces)
-    return HtmlView(html_text, plain)
+                 f"{chips_html(pieces)}</div>")
+    return HtmlView(html_text, f"{heading}: {pieces_text(pieces, limit=MAX_CHIPS)}")
