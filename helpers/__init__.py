@@ -4,13 +4,18 @@ Importing this package is instant: torch, transformers and matplotlib are import
 functions that need them.
 """
 
+from .attention_mask import NoPadTokenError, attention_mask_grid, show_attention_mask
+from .compare import compare_tokenizers, learned_merges, plot_tokens_per_char, tokenizer_rows, tokens_per_char
 from .device import DeviceError, describe_device, pick_device, pick_dtype
+from .embeddings import NotOneTokenError, nearest_token_list, nearest_tokens, token_id, word_vector
 from .fonts import FontNotFoundError, use_cjk_font
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
+from .playgrounds import similarity_playground, tokenizer_playground
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
-from .store import models_dir
+from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
+from .store import data_path, models_dir
 from .tokens import Piece, show_tokens, token_pieces
 from .workflow import show_workflow, workflow
 
@@ -20,20 +25,40 @@ __all__ = [
     "FontNotFoundError",
     "HtmlView",
     "ModelNotFoundError",
+    "NoPadTokenError",
+    "NotOneTokenError",
     "Piece",
+    "attention_mask_grid",
     "bundled_model_names",
     "bundled_names",
+    "compare_tokenizers",
+    "cosine_matrix",
+    "data_path",
     "default_model",
     "describe_device",
+    "learned_merges",
     "model_path",
     "models_dir",
+    "nearest_token_list",
+    "nearest_tokens",
+    "pca_2d",
     "pick_device",
     "pick_dtype",
+    "plot_embeddings_2d",
+    "plot_similarity",
+    "plot_tokens_per_char",
     "setup",
+    "show_attention_mask",
     "show_tokens",
     "show_workflow",
+    "similarity_playground",
+    "token_id",
     "token_pieces",
+    "tokenizer_playground",
+    "tokenizer_rows",
+    "tokens_per_char",
     "use_cjk_font",
     "versions",
+    "word_vector",
     "workflow",
 ]

@@ -48,3 +48,62 @@ def bert_tokenizer():
     import helpers as H
 
     return AutoTokenizer.from_pretrained(H.model_path("all-minilm-l6-v2"))
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer():
+    from transformers import AutoTokenizer
+
+    import helpers as H
+
+    return AutoTokenizer.from_pretrained(H.model_path("qwen2.5-tokenizer"))
+
+
+@pytest.fixture(scope="session")
+def gpt4_tokenizer():
+    from transformers import AutoTokenizer
+
+    import helpers as H
+
+    return AutoTokenizer.from_pretrained(H.model_path("cl100k-base"))
+
+
+@pytest.fixture(scope="session")
+def four_tokenizers(smol_tokenizer, bert_tokenizer, qwen_tokenizer, gpt4_tokenizer):
+    return {"SmolLM2": smol_tokenizer, "BERT": bert_tokenizer, "Qwen2.5": qwen_tokenizer,
+            "GPT-4": gpt4_tokenizer}
+
+
+@pytest.fixture(scope="session")
+def smol_model():
+    from transformers import AutoModelForCausalLM
+
+    import helpers as H
+
+    return AutoModelForCausalLM.from_pretrained(H.model_path("smollm2-135m-instruct")).eval()
+
+
+@pytest.fixture(scope="session")
+def bert_model():
+    from transformers import AutoModel
+
+    import helpers as H
+
+    return AutoModel.from_pretrained(H.model_path("all-minilm-l6-v2")).eval()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from sentence_transformers import SentenceTransformer
+
+    import helpers as H
+
+    return SentenceTransformer(str(H.model_path("all-minilm-l6-v2")), device="cpu")
+
+
+BOOK_TEXT = """
+English and CAPITALIZATION
+🎵 鸟
+show_tokens False None elif == >= else: two tabs:"\t\t" Three tabs: "\t\t\t"
+12.0*50=600
+"""

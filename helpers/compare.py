@@ -1,0 +1,143 @@
+"""Comparing trained tokenizers（分词器对比）: one text through several tokenizers, side by side.
+
+    toks = {"SmolLM2": smol, "BERT (uncased)": bert, "Qwen2.5": qwen, "GPT-4 cl100k": gpt4}
+    H.compare_tokenizers(text, toks)                 # table: vocabulary, tokens, chars/token, chips
+    H.plot_tokens_per_char({"English": en, "中文": zh}, toks)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .render import HtmlView, content_id, esc
+from .tokens import MAX_CHIPS, Piece, as_transformers_tokenizer, chips_html, encode, token_pieces
+
+
+@dataclass(frozen=True)
+class TokenizerRow:
+    """How one tokenizer splits one text."""
+
+    name: str
+    vocab_size: int  # len(tokenizer): base vocabulary plus added special tokens
+    n_tokens: int
+    n_chars: int
+    pieces: list[Piece]
+
+    @property
+    def chars_per_token(self) -> float | None:
+        return self.n_chars / self.n_tokens if self.n_tokens else None
+
+
+def _named(tokenizers) -> dict:
+    if isinstance(tokenizers, dict):
+        named = dict(tokenizers)
+    elif isinstance(tokenizers, (list, tuple)):
+        named = {Path(str(getattr(t, "name_or_path", "") or f"tokenizer {i}")).name or f"tokenizer {i}": t
+                 for i, t in enumerate(tokenizers)}
+    else:
+        raise TypeError("pass the tokenizers as a dict {name: tokenizer} or a list of tokenizers")
+    named = {name: as_transformers_tokenizer(tok) for name, tok in named.items()}
+    if not named:
+        raise ValueError("no tokenizers to compare: pass at least one, e.g. {'SmolLM2': tokenizer}")
+    for name, tok in named.items():
+        if not callable(tok) or not hasattr(tok, "convert_ids_to_tokens"):
+            raise TypeError(f"{name!r} is a {type(tok).__name__}, not a transformers tokenizer; load one "
+                            "with AutoTokenizer.from_pretrained(...)")
+    return named
+
+
+def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
+    """The data behind compare_tokenizers, one row per tokenizer. Special tokens are included."""
+    if not isinstance(text, str):
+        raise TypeError(f"compare_tokenizers expects a text (str), got {type(text).__name__}")
+    rows = []
+    for name, tok in _named(tokenizers).items():
+        ids = encode(tok, text)
+        rows.append(TokenizerRow(name, len(tok), len(ids), len(text), token_pieces(tok, ids)))
+    return rows
+
+
+def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> HtmlView:
+    """One table: tokenizer, vocabulary size, token count, characters per token, and the chips."""
+    rows = tokenizer_rows(text, tokenizers)
+    cell = "border-top:1px solid #dddddd;padding:4px 8px;vertical-align:top;text-align:{};"
+    head = "".join(f"<th style='{cell.format(a)}'>{h}</th>" for h, a in
+                   [("tokenizer", "left"), ("vocabulary", "right"), ("tokens", "right"),
+                    ("chars / token", "right"), ("how it splits the text", "left")])
+    body = ""
+    for r in rows:
+        cpt = f"{r.chars_per_token:.2f}" if r.chars_per_token else "–"
+        body += (f"<tr><td style='{cell.format('left')}font-weight:600;'>{esc(r.name)}</td>"
+                 f"<td style='{cell.format('right')}'>{r.vocab_size:,}</td>"
+                 f"<td style='{cell.format('right')}'>{r.n_tokens:,}</td>"
+                 f"<td style='{cell.format('right')}'>{cpt}</td>"
+                 f"<td style='{cell.format('left')}'>{chips_html(r.pieces, limit)}</td></tr>")
+    note = "" if text.strip() else "<div style='font-style:italic;'>The text is empty or only whitespace.</div>"
+    element_id = content_id("compare", text, [(r.name, r.n_tokens) for r in rows])
+    html_text = (f"<div id='{element_id}'>{note}<table style='border-collapse:collapse;'>"
+                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    plain = "\n".join(f"{r.name}: {r.n_tokens} tokens, vocabulary {r.vocab_size:,}, "
+                      f"{r.chars_per_token or 0:.2f} chars/token" for r in rows)
+    return HtmlView(html_text, plain)
+
+
+def tokens_per_char(texts: dict[str, str], tokenizers) -> dict[str, dict[str, float]]:
+    """{tokenizer: {text label: tokens per character}}, special tokens not counted."""
+    if not isinstance(texts, dict) or not texts:
+        raise TypeError("pass the texts as a dict {label: text}, e.g. {'English': en, '中文': zh}")
+    empty = [label for label, t in texts.items() if not isinstance(t, str) or not t]
+    if empty:
+        raise ValueError(f"text {empty[0]!r} is empty or not a str; tokens per character needs text")
+    return {name: {label: len(encode(tok, t, add_special_tokens=False)) / len(t) for label, t in texts.items()}
+            for name, tok in _named(tokenizers).items()}
+
+
+def plot_tokens_per_char(texts: dict[str, str], tokenizers, *, title: str | None = None):
+    """Grouped bars: tokens per character of each text under each tokenizer (lower = more compact)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    data = tokens_per_char(texts, tokenizers)
+    names, labels = list(data), list(texts)
+    x = np.arange(len(names))
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.4))
+    for i, label in enumerate(labels):
+        values = [data[n][label] for n in names]
+        bars = ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks(x, names)
+    ax.set_ylabel("tokens per character")
+    ax.set_title(title or "Tokens per character（每个字符的词元数）: lower is more compact")
+    ax.legend()
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    plt.close(fig)  # returned, not shown twice
+    return fig
+
+
+def learned_merges(tokenizer, n: int = 20) -> list[str]:
+    """The first n merges a BPE tokenizer learned, in order: ['t + he → the', ...]."""
+    import json
+
+    backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    spec = json.loads(backend.to_str())["model"]
+    if spec.get("type") != "BPE":
+        raise ValueError(f"only BPE tokenizers learn merges; this one is {spec.get('type')}. "
+                         "Look at its vocabulary instead: tokenizer.get_vocab()")
+    merges = [m.split(" ", 1) if isinstance(m, str) else m for m in spec["merges"][:n]]
+    decode = _display_piece(tokenizer)
+    return [f"{decode(a)} + {decode(b)} → {decode(a + b)}" for a, b in merges]
+
+
+def _display_piece(tokenizer):
+    from .tokens import _byte_decoder, _is_byte_level, bytes_label, visible
+
+    if _is_byte_level(as_transformers_tokenizer(tokenizer)):
+        table = _byte_decoder()
+        return lambda piece: bytes_label(bytes(table[c] for c in piece if c in table), show_whitespace=True)[0]
+    return visible

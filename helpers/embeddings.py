@@ -1,0 +1,110 @@
+"""Token embeddings and contextual embeddings（词元嵌入与上下文嵌入）.
+
+    H.nearest_tokens(model, tokenizer, " king", k=8)   # neighbours in the input embedding matrix
+    H.word_vector(bert, tokenizer, "I sat by the river bank.", "bank")   # a hidden state in context
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .render import HtmlView, content_id, esc
+from .tokens import Piece, token_pieces
+
+
+class NotOneTokenError(ValueError):
+    """The text given as a token is several tokens (or none) in this vocabulary."""
+
+
+def token_id(tokenizer, token) -> int:
+    """The id of a single token given as an id or as text; NotOneTokenError names the pieces."""
+    if isinstance(token, bool) or not isinstance(token, (int, str)):
+        raise TypeError(f"token must be a str such as ' Paris' or an int id, got {type(token).__name__}")
+    if isinstance(token, int):
+        if token < 0 or tokenizer.convert_ids_to_tokens(token) is None:
+            raise NotOneTokenError(f"id {token} is not in this vocabulary ({len(tokenizer):,} tokens)")
+        return token
+    ids = tokenizer(token, add_special_tokens=False).input_ids
+    unk = tokenizer.unk_token_id
+    if unk is not None and unk in ids and token != tokenizer.unk_token:
+        raise NotOneTokenError(f"{token!r} is not in this vocabulary: the tokenizer turns it into the unknown "
+                               f"token {tokenizer.unk_token} (id {unk}), so it has no embedding of its own. "
+                               "Try a word this tokenizer knows")
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        raise NotOneTokenError("the token text is empty; pass a word such as ' Paris' or '鸟'")
+    pieces = [p.text for p in token_pieces(tokenizer, ids)]
+    hint = ("; byte-level vocabularies store most words with their leading space, try "
+            f"{' ' + token.strip()!r}" if not token.startswith(" ") and token.strip() else "")
+    raise NotOneTokenError(f"{token!r} is not one token in this vocabulary: it splits into {len(ids)} "
+                           f"tokens {pieces}. Pass one of their ids, or another word{hint}")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    rank: int
+    piece: Piece
+    cosine: float
+
+
+def nearest_token_list(model, tokenizer, token, k: int = 10) -> tuple[Piece, list[Neighbour]]:
+    """The query token and its k nearest tokens by cosine similarity of input embeddings."""
+    import torch
+
+    weight = model.get_input_embeddings().weight.detach().float()  # (vocab, hidden)
+    vocab = weight.shape[0]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < vocab:
+        raise ValueError(f"k must be an int between 1 and {vocab - 1:,}, got {k!r}")
+    query = token_id(tokenizer, token)
+    if query >= vocab:
+        raise ValueError(f"token id {query} is outside the model's embedding matrix ({vocab:,} rows): "
+                         "do the model and tokenizer belong together?")
+    unit = torch.nn.functional.normalize(weight, dim=1)
+    cosine = unit @ unit[query]  # (vocab,)
+    cosine[query] = -2.0  # not its own neighbour
+    values, ids = cosine.topk(k)
+    pieces = token_pieces(tokenizer, [query] + ids.tolist())
+    return pieces[0], [Neighbour(i + 1, p, round(float(v), 4))
+                       for i, (p, v) in enumerate(zip(pieces[1:], values.tolist(), strict=True))]
+
+
+def nearest_tokens(model, tokenizer, token, k: int = 10) -> HtmlView:
+    """A table of the k tokens whose input embeddings point the most the same way as `token`'s."""
+    query, rows = nearest_token_list(model, tokenizer, token, k)
+    td = "padding:2px 10px;border-top:1px solid #dddddd;"
+    body = "".join(f"<tr><td style='{td}text-align:right'>{n.rank}</td><td style='{td}white-space:pre'>"
+                   f"{esc(n.piece.text)}</td><td style='{td}text-align:right'>{n.piece.id}</td>"
+                   f"<td style='{td}text-align:right'>{n.cosine:.3f}</td></tr>" for n in rows)
+    html_text = (f"<div id='{content_id('nearest', query.id, k)}'><div style='font-weight:600;'>"
+                 f"Nearest tokens to {esc(query.text)} (id {query.id}) by cosine similarity</div>"
+                 f"<table style='border-collapse:collapse;'><tr><th>#</th><th>token</th><th>id</th>"
+                 f"<th>cosine</th></tr>{body}</table></div>")
+    plain = f"{query.text}: " + ", ".join(f"{n.piece.text} {n.cosine:.3f}" for n in rows)
+    return HtmlView(html_text, plain)
+
+
+def word_vector(model, tokenizer, sentence: str, word: str, layer: int = -1):
+    """The hidden state of `word` in `sentence` at `layer` (mean over its tokens); shape (hidden,).
+
+    Uses the tokenizer's offset mapping to find the tokens that cover the first occurrence of
+    `word`, so it works for WordPiece, byte-level BPE and Chinese characters alike.
+    """
+    import torch
+
+    if not isinstance(sentence, str) or not isinstance(word, str) or not word:
+        raise TypeError("sentence and word must be non-empty str")
+    start = sentence.find(word)
+    if start < 0:
+        raise ValueError(f"{word!r} does not occur in {sentence!r}")
+    end = start + len(word)
+    enc = tokenizer(sentence, return_tensors="pt", return_offsets_mapping=True)
+    offsets = enc.pop("offset_mapping")[0].tolist()
+    positions = [i for i, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
+    with torch.no_grad():
+        out = model(**enc.to(model.device), output_hidden_states=True)
+    n_layers = len(out.hidden_states)
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(f"layer must be in {-n_layers}..{n_layers - 1} (embeddings + {n_layers - 1} "
+                         f"layers), got {layer}")
+    return out.hidden_states[layer][0, positions].mean(dim=0).float().cpu()

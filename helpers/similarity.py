@@ -1,0 +1,115 @@
+"""Similarity pictures for embeddings（嵌入的相似度）: a cosine heatmap and a 2-D map (PCA).
+
+    emb = model.encode(sentences)               # sentence-transformers, (n, 384)
+    H.plot_similarity(sentences, emb)           # n x n heatmap of cosine similarities
+    H.plot_embeddings_2d(sentences, emb, groups=topics)
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+
+def _as_matrix(embeddings):
+    import numpy as np
+
+    if hasattr(embeddings, "detach"):
+        embeddings = embeddings.detach().float().cpu().numpy()
+    m = np.asarray(embeddings, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] == 0:
+        raise ValueError(f"embeddings must be a 2-D array (n_texts, dim), got shape {m.shape}")
+    if not np.isfinite(m).all():
+        raise ValueError("embeddings contain NaN or inf")
+    return m
+
+
+def cosine_matrix(embeddings):
+    """(n, n) cosine similarities, like sentence_transformers.util.cos_sim(e, e)."""
+    import numpy as np
+
+    m = _as_matrix(embeddings)
+    unit = m / np.clip(np.linalg.norm(m, axis=1, keepdims=True), 1e-12, None)
+    return unit @ unit.T
+
+
+def _check_labels(labels, n: int) -> list[str]:
+    if isinstance(labels, str) or len(labels) != n:
+        raise ValueError(f"need one label per embedding: {n} embeddings, "
+                         f"{1 if isinstance(labels, str) else len(labels)} labels")
+    return [textwrap.shorten(str(label), 42, placeholder="…") for label in labels]
+
+
+def plot_similarity(labels, embeddings, *, title: str | None = None, decimals: int = 2):
+    """Heatmap of cosine similarities between embeddings, values written in the cells."""
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    sim = cosine_matrix(embeddings)
+    names = _check_labels(labels, sim.shape[0])
+    n = len(names)
+    fig, ax = plt.subplots(figsize=(2.5 + 0.55 * n, 1.5 + 0.45 * n))
+    image = ax.imshow(sim, cmap="viridis", vmin=min(0.0, float(sim.min())), vmax=1.0)
+    ax.set_xticks(range(n), names, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(n), names, fontsize=8)
+    if n <= 16:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{sim[i, j]:.{decimals}f}", ha="center", va="center", fontsize=7,
+                        color="black" if sim[i, j] > 0.6 else "white")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="cosine similarity")
+    ax.set_title(title or "Cosine similarity（余弦相似度）")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def pca_2d(embeddings):
+    """Project embeddings onto their first two principal components; (n, 2). Deterministic signs."""
+    import numpy as np
+
+    m = _as_matrix(embeddings)
+    if m.shape[0] < 2:
+        raise ValueError("a 2-D map needs at least two embeddings")
+    centred = m - m.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    components = vt[:2]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    return centred @ (components * signs[:, None]).T
+
+
+def plot_embeddings_2d(labels, embeddings, *, groups=None, title: str | None = None,
+                       annotate: bool | None = None):
+    """Scatter of the embeddings' first two principal components, coloured by group.
+
+    Points are labelled with their text when there are at most 12 (annotate=None), else the
+    legend carries the meaning; annotate=True/False forces it.
+    """
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    xy = pca_2d(embeddings)
+    names = _check_labels(labels, xy.shape[0])
+    groups = list(groups) if groups is not None else ["" for _ in names]
+    if len(groups) != len(names):
+        raise ValueError(f"need one group per label: {len(names)} labels, {len(groups)} groups")
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for g in dict.fromkeys(groups):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        ax.scatter(xy[idx, 0], xy[idx, 1], label=g or None, s=30)
+    if annotate is None:
+        annotate = len(names) <= 12
+    for (x, y), name in zip(xy, names, strict=True) if annotate else []:
+        ax.annotate(textwrap.shorten(name, 28, placeholder="…"), (x, y), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    if any(groups):
+        ax.legend(fontsize=8)
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
+    ax.set_title(title or "Embeddings in 2-D (PCA)")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
