@@ -103,14 +103,58 @@ def bench_generate() -> list[tuple[str, str, str]]:
              f"{r['tokens']} new tokens, {r['tokens'] / r['s']:.1f} tokens/s, {r['threads']} torch threads")]
 
 
+PLAYGROUND = """
+import json, statistics, time
+import helpers as H
+from helpers.playgrounds import tokenizer_html
+from transformers import AutoTokenizer
+names = {"SmolLM2": "smollm2-135m-instruct", "BERT": "all-minilm-l6-v2", "Qwen2.5": "qwen2.5-tokenizer",
+         "GPT-4": "cl100k-base"}
+toks = {k: AutoTokenizer.from_pretrained(H.model_path(v)) for k, v in names.items()}
+base = "Tokenizers split text into tokens. 分词器把文本切分成词元。 def f(x): return x * 2  # 🎵\\n"
+text = (base * 50)[:1000]
+tokenizer_html(text, toks)  # warm-up
+times = []
+for i in range(20):
+    t = time.perf_counter()
+    tokenizer_html(text[: 1000 - i] + "x" * i, toks)  # a new text each time, like typing
+    times.append(time.perf_counter() - t)
+print(json.dumps({"median": statistics.median(times), "max": max(times), "chars": len(text)}))
+"""
+
+
+def bench_playground() -> list[tuple[str, str, str]]:
+    r = in_child(PLAYGROUND)
+    return [("ch02 tokenizer playground redraw", f"{r['median'] * 1000:.0f} ms",
+             f"{r['chars']:,} characters, 4 tokenizers, median of 20 (max {r['max'] * 1000:.0f} ms)")]
+
+
+def bench_notebooks() -> list[tuple[str, str, str]]:
+    """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it."""
+    rows = []
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                               "--stdout", "--ExecutePreprocessor.timeout=1800", str(nb)],
+                              capture_output=True, env=ENV, cwd=ROOT)
+        if proc.returncode != 0:
+            raise SystemExit(f"{nb.name} failed:\n{proc.stderr.decode()[-2000:]}")
+        rows.append((f"{nb.stem} executed", f"{time.perf_counter() - start:.0f} s",
+                     "fresh kernel, kernel start included"))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3")
+    parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks")
     args = parser.parse_args()
     rows = []
     rows += bench_import(1 if args.quick else 5)
     rows += bench_load(1 if args.quick else 3)
     rows += bench_generate()
+    rows += bench_playground()
+    if not args.quick:
+        rows += bench_notebooks()
     print(f"\nllm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
     w = max(len(r[0]) for r in rows)
