@@ -4,14 +4,24 @@ Importing this package is instant: torch, transformers and matplotlib are import
 functions that need them.
 """
 
+from .anatomy import describe_model, parameter_groups, tied_weights
+from .attention import attention_matrix, plot_attention, plot_attention_heads, token_labels, top_heads
 from .attention_mask import NoPadTokenError, attention_mask_grid, show_attention_mask
 from .compare import compare_tokenizers, learned_merges, plot_tokens_per_char, tokenizer_rows, tokens_per_char
 from .device import DeviceError, describe_device, pick_device, pick_dtype
 from .embeddings import NotOneTokenError, nearest_token_list, nearest_tokens, token_id, word_vector
 from .fonts import FontNotFoundError, use_cjk_font
+from .generation import (
+    generate_step_by_step,
+    plot_temperatures,
+    sampling_distribution,
+    show_next_token_probs,
+    top_candidates,
+)
+from .logit_lens import logit_lens
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
-from .playgrounds import similarity_playground, tokenizer_playground
+from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
@@ -29,6 +39,7 @@ __all__ = [
     "NotOneTokenError",
     "Piece",
     "attention_mask_grid",
+    "attention_matrix",
     "bundled_model_names",
     "bundled_names",
     "compare_tokenizers",
@@ -36,27 +47,42 @@ __all__ = [
     "data_path",
     "default_model",
     "describe_device",
+    "describe_model",
+    "generate_step_by_step",
+    "generation_stepper",
     "learned_merges",
+    "logit_lens",
     "model_path",
     "models_dir",
     "nearest_token_list",
     "nearest_tokens",
+    "parameter_groups",
     "pca_2d",
     "pick_device",
     "pick_dtype",
+    "plot_attention",
+    "plot_attention_heads",
     "plot_embeddings_2d",
     "plot_similarity",
+    "plot_temperatures",
     "plot_tokens_per_char",
+    "sampling_distribution",
+    "sampling_playground",
     "setup",
     "show_attention_mask",
+    "show_next_token_probs",
     "show_tokens",
     "show_workflow",
     "similarity_playground",
+    "tied_weights",
     "token_id",
+    "token_labels",
     "token_pieces",
     "tokenizer_playground",
     "tokenizer_rows",
     "tokens_per_char",
+    "top_candidates",
+    "top_heads",
     "use_cjk_font",
     "versions",
     "word_vector",

@@ -87,3 +87,169 @@ def similarity_playground(model, sentences):
     redraw(box.value)
     title = W.HTML("<b>Similarity playground（相似度游乐场）</b>: edit a sentence, then click outside the box")
     return W.VBox([title, box, message, image])
+
+
+# ---------------------------------------------------------------------------- chapter 3
+
+
+class _Widget:
+    """Displays as its ipywidgets box; keeps the state and the methods tests and learners call."""
+
+    widget = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class GenerationStepper(_Widget):
+    """Generate by hand: press "next token", or pick any of the top-k candidates and continue from it.
+
+    Uses the KV cache, so each click is one forward pass over one new token.
+    """
+
+    def __init__(self, model, tokenizer, prompt: str, k: int = 8):
+        import ipywidgets as W
+
+        from .generation import encode_prompt
+
+        self.model, self.tokenizer, self.k = model, tokenizer, k
+        self.prompt_ids = encode_prompt(model, tokenizer, prompt)
+        eos = model.generation_config.eos_token_id
+        self._eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        self.text_view = W.HTML()
+        self.bars = W.HTML()
+        self.choices = [W.Button(layout=W.Layout(width="auto")) for _ in range(k)]
+        for rank, button in enumerate(self.choices):
+            button.on_click(lambda _b, rank=rank: self.choose(rank))
+        self.next_button = W.Button(description="next token", button_style="primary", icon="forward")
+        self.next_button.on_click(lambda _b: self.choose(0))
+        reset = W.Button(description="reset", icon="undo")
+        reset.on_click(lambda _b: self.reset())
+        hint = W.HTML("<i>or continue with another candidate:</i>")
+        self.widget = W.VBox([W.HTML("<b>Generation stepper（逐步生成）</b>"), self.text_view,
+                              W.HBox([self.next_button, reset]), self.bars, hint, W.HBox(self.choices)])
+        self.reset()
+
+    def reset(self) -> None:
+        self.generated: list[int] = []
+        self.cache = None
+        self.finished = False
+        self._forward(self.prompt_ids)
+
+    def _forward(self, ids) -> None:
+        import torch
+
+        from .generation import top_candidates
+
+        with torch.no_grad():
+            out = self.model(ids, cache=self.cache, use_cache=True)
+        self.cache = out.cache
+        self.candidates = top_candidates(out.logits[0, -1], self.tokenizer, self.k)
+        self._render()
+
+    def choose(self, rank: int = 0) -> None:
+        """Append the candidate at `rank` (0 = the most likely) and run one forward pass."""
+        import torch
+
+        if self.finished:
+            return
+        limit = getattr(self.model.config, "max_position_embeddings", 1 << 30)
+        if self.prompt_ids.shape[1] + len(self.generated) + 1 >= limit:
+            self.finished = True
+            self._render("the context window is full")
+            return
+        token = self.candidates[rank].piece.id
+        self.generated.append(token)
+        if token in self._eos:
+            self.finished = True
+            self._render("the model ended its answer (end-of-sequence token); press reset")
+            return
+        self._forward(torch.tensor([[token]], device=self.prompt_ids.device))
+
+    @property
+    def text(self) -> str:
+        return self.tokenizer.decode(self.generated, skip_special_tokens=True)
+
+    def _render(self, note: str = "") -> None:
+        from .render import bars_html, esc
+        from .tokens import chips_html, token_pieces
+
+        prompt = esc(self.tokenizer.decode(self.prompt_ids[0], skip_special_tokens=False))
+        chips = chips_html(token_pieces(self.tokenizer, self.generated)) if self.generated else ""
+        self.text_view.value = (f"<div style='white-space:pre-wrap;opacity:0.7'>{prompt}</div>{chips}"
+                                + (f"<div style='color:#9a6700'><i>{esc(note)}</i></div>" if note else ""))
+        rows = [(esc(c.piece.text), f"{c.piece.id} · {c.logit:.2f}", c.prob) for c in self.candidates]
+        self.bars.value = "" if self.finished else bars_html(rows, highlight=0)
+        for button, c in zip(self.choices, self.candidates, strict=True):
+            button.description = f"{c.piece.text}  {c.prob:.0%}"
+            button.disabled = self.finished
+        self.next_button.disabled = self.finished
+
+
+def generation_stepper(model, tokenizer, prompt: str, k: int = 8) -> GenerationStepper:
+    """A "next token" button, the top-k bars, and a button per candidate to continue from it."""
+    return GenerationStepper(model, tokenizer, prompt, k)
+
+
+class SamplingPlayground(_Widget):
+    """Temperature / top-k / top-p sliders over one real next-token distribution, with seeded samples."""
+
+    def __init__(self, model, tokenizer, prompt: str, n_samples: int = 8, show: int = 15):
+        import ipywidgets as W
+        import torch
+
+        from .generation import encode_prompt
+
+        self.tokenizer, self.n_samples, self.show = tokenizer, n_samples, show
+        with torch.no_grad():
+            self.logits = model(encode_prompt(model, tokenizer, prompt)).logits[0, -1].float().cpu()
+        style = {"description_width": "90px"}
+        self.temperature = W.FloatSlider(value=1.0, min=0.05, max=3.0, step=0.05, description="temperature",
+                                         style=style, continuous_update=True)
+        self.top_k = W.IntSlider(value=0, min=0, max=200, description="top_k (0=off)", style=style)
+        self.top_p = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top_p", style=style)
+        self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="180px"))
+        self.view = W.HTML()
+        for control in (self.temperature, self.top_k, self.top_p, self.seed):
+            control.observe(lambda _change: self.update(), names="value")
+        title = W.HTML(f"<b>Sampling playground（采样游乐场）</b>: next token after "
+                       f"<code>{html.escape(prompt[-80:])}</code>")
+        self.widget = W.VBox([title, W.HBox([self.temperature, self.top_k]), W.HBox([self.top_p, self.seed]),
+                              self.view])
+        self.update()
+
+    def state(self):
+        """(probabilities after the filters, sampled ids) for the current controls."""
+        import torch
+
+        from .generation import sampling_distribution
+
+        probs = sampling_distribution(self.logits, temperature=self.temperature.value,
+                                      top_k=self.top_k.value or None, top_p=self.top_p.value)
+        generator = torch.Generator().manual_seed(int(self.seed.value))
+        samples = torch.multinomial(probs, self.n_samples, replacement=True, generator=generator).tolist()
+        return probs, samples
+
+    def update(self) -> None:
+        from .render import bars_html, esc
+        from .tokens import token_pieces
+
+        try:
+            probs, samples = self.state()
+        except (ValueError, RuntimeError) as exc:  # a message in the output, never a traceback
+            self.view.value = _message(str(exc))
+            return
+        top = probs.topk(self.show)
+        kept = int((probs > 0).sum())
+        pieces = token_pieces(self.tokenizer, top.indices.tolist())
+        rows = [(esc(p.text), str(p.id), float(v)) for p, v in zip(pieces, top.values.tolist(), strict=True)
+                if v > 0]
+        drawn = " ".join(p.text for p in token_pieces(self.tokenizer, samples))
+        self.view.value = (f"<div>{kept:,} tokens can be drawn; the top {len(rows)}:</div>{bars_html(rows)}"
+                           f"<div style='margin-top:4px'>{self.n_samples} samples (seed {int(self.seed.value)}): "
+                           f"<code>{esc(drawn)}</code></div>")
+
+
+def sampling_playground(model, tokenizer, prompt: str) -> SamplingPlayground:
+    """Sliders for temperature, top-k and top-p that redraw the distribution and draw seeded samples."""
+    return SamplingPlayground(model, tokenizer, prompt)

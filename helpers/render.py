@@ -61,3 +61,22 @@ def box(inner_html: str, *, title: str | None = None, element_id: str | None = N
     head = (f"<div style='font-weight:600;margin-bottom:4px;'>{esc(title)}</div>" if title else "")
     return (f"<div{id_attr} style='border:1px solid #cccccc;border-radius:6px;padding:6px 8px;"
             f"margin:4px 0;'>{head}{inner_html}</div>")
+
+
+def bars_html(rows, *, value_label: str = "probability", highlight: int | None = None) -> str:
+    """A small table with an inline bar per row: rows are (label_html, sub_html, value in 0..1).
+
+    `label_html` and `sub_html` must already be escaped. The row at index `highlight` is bold.
+    """
+    out = []
+    for i, (label, sub, value) in enumerate(rows):
+        weight = "font-weight:700;" if i == highlight else ""
+        width = max(0.0, min(1.0, float(value))) * 220
+        out.append(
+            f"<tr style='{weight}'><td style='padding:1px 8px;white-space:pre;{FONT}'>{label}</td>"
+            f"<td style='padding:1px 8px;text-align:right;opacity:0.75;'>{sub}</td>"
+            f"<td style='padding:1px 8px;'><div style='background:#4e79a7;height:12px;width:{width:.1f}px;"
+            f"display:inline-block;vertical-align:middle;'></div> {float(value):.1%}</td></tr>")
+    return (f"<table style='border-collapse:collapse;'><tr><th style='text-align:left;padding:1px 8px;'>token"
+            f"</th><th style='padding:1px 8px;'>id · logit</th><th style='text-align:left;padding:1px 8px;'>"
+            f"{esc(value_label)}</th></tr>{''.join(out)}</table>")

@@ -36,3 +36,46 @@ def test_similarity_playground_redraws_and_handles_too_few_sentences(embedder):
     assert image.value != first
     text.value = "only one sentence"
     assert "at least two sentences" in message.value and image.layout.display == "none"
+
+
+def test_generation_stepper_appends_the_top_token_or_the_chosen_one(smol_model, smol_tokenizer):
+    stepper = H.generation_stepper(smol_model, smol_tokenizer, "The capital of France is", k=5)
+    assert stepper.choices[0].description.startswith("␣Paris")
+    stepper.next_button.click()
+    assert stepper.text == " Paris"
+    stepper.reset()
+    second = stepper.candidates[1].piece
+    stepper.choices[1].click()  # continue from the runner-up instead
+    assert stepper.generated == [second.id]
+    stepper.next_button.click()
+    assert len(stepper.generated) == 2 and "␣" in stepper.text_view.value or stepper.text_view.value
+
+
+def test_generation_stepper_stops_at_end_of_sequence(smol_model, smol_tokenizer):
+    chat = smol_tokenizer.apply_chat_template([{"role": "user", "content": "Say hi."}], tokenize=False,
+                                              add_generation_prompt=True)
+    stepper = H.generation_stepper(smol_model, smol_tokenizer, chat)
+    for _ in range(60):
+        stepper.choose(0)
+    assert stepper.finished and stepper.next_button.disabled
+    assert "end-of-sequence" in stepper.text_view.value
+
+
+def test_sampling_playground_redraws_and_is_seeded(smol_model, smol_tokenizer):
+    play = H.sampling_playground(smol_model, smol_tokenizer, "I like to eat")
+    first = play.view.value
+    play.temperature.value = 0.3
+    assert play.view.value != first
+    a = play.state()[1]
+    assert play.state()[1] == a  # same seed, same samples
+    play.top_k.value = 1
+    assert len(set(play.state()[1])) == 1 and "1 tokens can be drawn" in play.view.value
+
+
+def test_sampling_playground_survives_extreme_values(smol_model, smol_tokenizer):
+    play = H.sampling_playground(smol_model, smol_tokenizer, "I like to eat")
+    play.temperature.value = play.temperature.min
+    play.top_p.value = play.top_p.min
+    assert "tokens can be drawn" in play.view.value
+    play.seed.value = -5  # torch refuses negative seeds: a message, not a traceback
+    assert "Traceback" not in play.view.value

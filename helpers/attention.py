@@ -1,0 +1,107 @@
+"""Attention maps（注意力图）: who looks at whom, per layer and head.
+
+    out = model(input_ids, output_attentions=True)   # model loaded with attn_implementation="eager"
+    H.plot_attention(out.attentions, tokens, layer=3, head=0)
+    H.plot_attention_heads(out.attentions, tokens, layer=3)
+    H.top_heads(out.attentions, query=8, key=1)      # heads where position 8 attends most to 1
+"""
+
+from __future__ import annotations
+
+from .tokens import token_pieces
+
+FIX = ("load the model with attn_implementation=\"eager\" and call it with output_attentions=True "
+       "(the default SDPA attention computes the weights inside one fused kernel and returns none)")
+
+
+def token_labels(tokenizer, ids) -> list[str]:
+    """Readable labels for token ids (␣ for spaces, bytes for partial characters)."""
+    return [p.text for p in token_pieces(tokenizer, ids)]
+
+
+def _check(attentions, layer: int | None = None, head: int | None = None):
+    if attentions is None or len(attentions) == 0:
+        raise ValueError(f"no attention weights were returned: {FIX}")
+    first = attentions[0]
+    if first.dim() != 4:
+        raise ValueError(f"each attention tensor should be (batch, heads, query, key), got {tuple(first.shape)}")
+    n_layers, n_heads = len(attentions), first.shape[1]
+    if layer is not None and (isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < n_layers):
+        raise ValueError(f"layer must be an int in 0..{n_layers - 1} (this model has {n_layers} layers), got {layer!r}")
+    if head is not None and (isinstance(head, bool) or not isinstance(head, int) or not 0 <= head < n_heads):
+        raise ValueError(f"head must be an int in 0..{n_heads - 1} (this model has {n_heads} heads per layer), "
+                         f"got {head!r}")
+    return n_layers, n_heads
+
+
+def _check_tokens(tokens, n: int) -> list[str]:
+    if isinstance(tokens, str) or len(tokens) != n:
+        raise ValueError(f"need one token label per position: the attention is over {n} tokens, got "
+                         f"{1 if isinstance(tokens, str) else len(tokens)} labels (use H.token_labels(tokenizer, ids))")
+    return [str(t) for t in tokens]
+
+
+def attention_matrix(attentions, layer: int, head: int):
+    """(query, key) weights of one head as a numpy array; rows sum to 1, zero above the diagonal."""
+    _check(attentions, layer, head)
+    return attentions[layer][0, head].detach().float().cpu().numpy()
+
+
+def _draw(ax, weights, labels, title, small=False):
+    ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(float(weights.max()), 1e-9))
+    size = 6 if small else 8
+    ax.set_xticks(range(len(labels)), labels if not small else [], rotation=90, fontsize=size)
+    ax.set_yticks(range(len(labels)), labels if not small else [], fontsize=size)
+    ax.set_title(title, fontsize=size + 1)
+
+
+def plot_attention(attentions, tokens, layer: int, head: int, *, title: str | None = None):
+    """Heatmap of one head: row = the token that looks (query), column = the token looked at (key)."""
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    weights = attention_matrix(attentions, layer, head)
+    labels = _check_tokens(tokens, weights.shape[0])
+    side = 1.5 + 0.32 * len(labels)
+    fig, ax = plt.subplots(figsize=(side + 1, side))
+    _draw(ax, weights, labels, title or f"layer {layer}, head {head}")
+    ax.set_xlabel("attends to (key)")
+    ax.set_ylabel("token (query)")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_attention_heads(attentions, tokens, layer: int, *, cols: int = 5):
+    """Every head of one layer as a small heatmap, in a grid."""
+    import matplotlib.pyplot as plt
+
+    _, n_heads = _check(attentions, layer)
+    labels = _check_tokens(tokens, attentions[layer].shape[-1])
+    rows = -(-n_heads // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.1 * rows), squeeze=False)
+    for h, ax in enumerate(axes.flat):
+        if h < n_heads:
+            _draw(ax, attention_matrix(attentions, layer, h), labels, f"head {h}", small=True)
+        else:
+            ax.axis("off")
+    fig.suptitle(f"layer {layer}: all {n_heads} heads (rows look at columns)", fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def top_heads(attentions, query: int, key: int, n: int = 5) -> list[tuple[int, int, float]]:
+    """The n (layer, head, weight) where position `query` puts the most attention on position `key`."""
+    n_layers, n_heads = _check(attentions)
+    seq = attentions[0].shape[-1]
+    for name, pos in (("query", query), ("key", key)):
+        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < seq:
+            raise ValueError(f"{name} must be a position in 0..{seq - 1}, got {pos!r}")
+    if key > query:
+        raise ValueError(f"a causal model cannot look ahead: key {key} comes after query {query}")
+    scores = [(layer, head, round(float(attentions[layer][0, head, query, key].detach()), 3))
+              for layer in range(n_layers) for head in range(n_heads)]
+    return sorted(scores, key=lambda s: -s[2])[:n]

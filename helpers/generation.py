@@ -1,0 +1,229 @@
+"""Generation, one token at a time（逐词元生成）: next-token probabilities, the loop, and sampling.
+
+    logits = model(input_ids).logits                  # (batch, seq, vocab)
+    H.show_next_token_probs(logits, tokenizer, k=10)  # the top 10 candidates for the next token
+    steps = H.generate_step_by_step(model, tokenizer, prompt, max_new_tokens=20)
+    probs = H.sampling_distribution(logits, temperature=0.7, top_k=50, top_p=0.9)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .render import HtmlView, bars_html, content_id, esc
+from .tokens import Piece, token_pieces
+
+
+def _last_logits(logits):
+    """Accept (vocab,), (seq, vocab) or (1, seq, vocab) logits; return the last position's (vocab,)."""
+    import torch
+
+    if not isinstance(logits, torch.Tensor):
+        raise TypeError(f"logits must be a torch tensor (model(...).logits), got {type(logits).__name__}")
+    if logits.dim() == 3:
+        if logits.shape[0] != 1:
+            raise ValueError(f"logits hold a batch of {logits.shape[0]}; pass one row, e.g. logits[0]")
+        logits = logits[0]
+    if logits.dim() == 2:
+        logits = logits[-1]
+    if logits.dim() != 1 or logits.numel() < 2:
+        raise ValueError("expected logits of shape (vocab,), (seq, vocab) or (1, seq, vocab), "
+                         f"got {tuple(logits.shape)}")
+    return logits.detach().float().cpu()
+
+
+def _check_k(k, vocab: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
+        raise ValueError(f"k must be an int between 1 and the vocabulary size {vocab:,}, got {k!r}")
+    return k
+
+
+@dataclass(frozen=True)
+class Candidate:
+    piece: Piece
+    logit: float
+    prob: float
+
+
+def top_candidates(logits, tokenizer, k: int = 10) -> list[Candidate]:
+    """The k most likely next tokens: piece, logit, softmax probability."""
+    import torch
+
+    last = _last_logits(logits)
+    k = _check_k(k, last.numel())
+    probs = torch.softmax(last, dim=-1)
+    top = probs.topk(k)
+    pieces = token_pieces(tokenizer, top.indices.tolist())
+    return [Candidate(p, round(float(last[p.id]), 3), float(pr))
+            for p, pr in zip(pieces, top.values.tolist(), strict=True)]
+
+
+def show_next_token_probs(logits, tokenizer, k: int = 10, *, title: str | None = None) -> HtmlView:
+    """Table of the top-k next tokens with id, logit and a probability bar."""
+    cands = top_candidates(logits, tokenizer, k)
+    rows = [(esc(c.piece.text), f"{c.piece.id} · {c.logit:.2f}", c.prob) for c in cands]
+    heading = title or f"Next-token probabilities, top {k}（下一个词元的概率）"
+    html_text = (f"<div id='{content_id('next', [(c.piece.id, round(c.prob, 4)) for c in cands])}'>"
+                 f"<div style='font-weight:600;'>{esc(heading)}</div>{bars_html(rows, highlight=0)}</div>")
+    plain = ", ".join(f"{c.piece.text} {c.prob:.1%}" for c in cands)
+    return HtmlView(html_text, plain)
+
+
+# ---------------------------------------------------------------------------- the loop
+
+
+@dataclass(frozen=True)
+class Step:
+    """One forward pass: the token chosen and the alternatives the model offered."""
+
+    chosen: Piece
+    prob: float
+    alternatives: list[Candidate]
+
+
+class StepByStep:
+    """The result of generate_step_by_step: the steps, the new ids, and a table view."""
+
+    def __init__(self, prompt: str, prompt_ids: list[int], steps: list[Step], tokenizer):
+        self.prompt, self.prompt_ids, self.steps = prompt, prompt_ids, steps
+        self._tokenizer = tokenizer
+
+    @property
+    def new_ids(self) -> list[int]:
+        return [s.chosen.id for s in self.steps]
+
+    @property
+    def text(self) -> str:
+        return self._tokenizer.decode(self.new_ids, skip_special_tokens=True)
+
+    def _repr_html_(self) -> str:
+        td = "padding:2px 8px;border-top:1px solid #dddddd;"
+        rows = "".join(
+            f"<tr><td style='{td}text-align:right'>{i + 1}</td>"
+            f"<td style='{td}white-space:pre;font-weight:700'>{esc(s.chosen.text)}</td>"
+            f"<td style='{td}text-align:right'>{s.prob:.1%}</td>"
+            f"<td style='{td}white-space:pre;opacity:0.8'>"
+            + esc("   ".join(f"{a.piece.text} {a.prob:.0%}" for a in s.alternatives[1:])) + "</td></tr>"
+            for i, s in enumerate(self.steps))
+        return (f"<div id='{content_id('steps', self.prompt_ids, self.new_ids)}'><div style='font-weight:600;'>"
+                f"{len(self.steps)} forward passes, one new token each</div><table style='border-collapse:collapse;'>"
+                f"<tr><th>step</th><th>chosen</th><th>p</th><th>runners-up</th></tr>{rows}</table></div>")
+
+    def __repr__(self) -> str:
+        return f"{len(self.steps)} steps: " + " ".join(f"{s.chosen.text}({s.prob:.0%})" for s in self.steps)
+
+
+def encode_prompt(model, tokenizer, prompt: str):
+    """input_ids (1, seq) for a prompt, with the errors a learner needs: empty, too long, not text."""
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+    if not prompt.strip():
+        raise ValueError("the prompt is empty: type some text for the model to continue")
+    ids = tokenizer(prompt, return_tensors="pt").input_ids
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if limit and ids.shape[1] >= limit:
+        raise ValueError(f"the prompt has {ids.shape[1]:,} tokens but this model's context is {limit:,}: "
+                         "shorten it (keep the last part, which the model reads most closely)")
+    return ids.to(model.device)
+
+
+def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 20, *, k: int = 5,
+                          use_cache: bool = True) -> StepByStep:
+    """Greedy generation as a visible loop: one forward pass per new token, the argmax appended.
+
+    With use_cache=True each pass after the first feeds only the newest token and reuses the keys
+    and values of the earlier ones (the KV cache). Stops at the end-of-sequence token like
+    model.generate, and produces exactly its ids for do_sample=False.
+    """
+    import torch
+
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
+    ids = encode_prompt(model, tokenizer, prompt)
+    eos = model.generation_config.eos_token_id
+    eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    steps: list[Step] = []
+    cache = None
+    context = ids
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            if use_cache:
+                out = model(context, cache=cache, use_cache=True)
+                cache = out.cache
+            else:
+                out = model(context, use_cache=False)
+            logits = out.logits[0, -1]  # (vocab,) scores for the next token
+            cands = top_candidates(logits, tokenizer, k)
+            chosen = cands[0]
+            steps.append(Step(chosen.piece, chosen.prob, cands))
+            new = torch.tensor([[chosen.piece.id]], device=ids.device)
+            context = new if use_cache else torch.cat([context, new], dim=1)
+            if chosen.piece.id in eos:
+                break
+    return StepByStep(prompt, ids[0].tolist(), steps, tokenizer)
+
+
+# ---------------------------------------------------------------------------- sampling
+
+
+def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = None,
+                          top_p: float | None = None):
+    """Next-token probabilities after temperature, then top-k, then top-p; shape (vocab,), sums to 1.
+
+    temperature divides the logits (< 1 sharpens, > 1 flattens); top_k keeps the k most likely
+    tokens; top_p keeps the smallest set of most likely tokens whose probabilities reach p.
+    """
+    import torch
+
+    last = _last_logits(logits)
+    vocab = last.numel()
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}. Temperature 0 means greedy: "
+                         "use do_sample=False (always the most likely token) instead")
+    probs = torch.softmax(last / float(temperature), dim=-1)
+    if top_k is not None and top_k != 0:
+        top_k = _check_k(top_k, vocab)
+        keep = probs.topk(top_k).indices
+        mask = torch.zeros_like(probs, dtype=torch.bool)
+        mask[keep] = True
+        probs = torch.where(mask, probs, torch.zeros_like(probs))
+        probs = probs / probs.sum()
+    if top_p is not None:
+        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+        sorted_probs, order = probs.sort(descending=True)
+        before = sorted_probs.cumsum(0) - sorted_probs  # mass of the tokens ranked above each one
+        keep_sorted = before < top_p  # keep until the kept mass reaches p (the top token always)
+        mask = torch.zeros_like(probs, dtype=torch.bool)
+        mask[order[keep_sorted]] = True
+        probs = torch.where(mask, probs, torch.zeros_like(probs))
+        probs = probs / probs.sum()
+    return probs
+
+
+def plot_temperatures(logits, tokenizer, temperatures=(0.5, 1.0, 2.0), k: int = 12, *, title: str | None = None):
+    """Bars of the top-k next-token probabilities at several temperatures (same tokens on the x axis)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    last = _last_logits(logits)
+    k = _check_k(k, last.numel())
+    ids = last.topk(k).indices.tolist()
+    labels = [p.text for p in token_pieces(tokenizer, ids)]
+    x = np.arange(k)
+    width = 0.8 / len(temperatures)
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    for i, t in enumerate(temperatures):
+        probs = sampling_distribution(last, temperature=t)
+        ax.bar(x + (i - (len(temperatures) - 1) / 2) * width, probs[ids].numpy(), width, label=f"temperature {t:g}")
+    ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=9)
+    ax.set_ylabel("probability")
+    ax.set_title(title or "Temperature reshapes the next-token distribution（温度）")
+    ax.legend()
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -1,0 +1,70 @@
+"""The logit lens（逻辑透镜）: what would the model say if it stopped after layer i?
+
+Each layer's hidden state is pushed through the final norm and the LM head, as if it were the
+last one. Early layers guess poorly; the guess sharpens as the layers add information.
+
+    H.logit_lens(model, tokenizer, "The capital of France is")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .render import content_id, esc
+from .tokens import token_pieces
+
+
+@dataclass(frozen=True)
+class LogitLens:
+    """Top token and its probability at every layer (rows) and position (columns)."""
+
+    tokens: list[str]  # input token labels
+    top_ids: list[list[int]]  # (layers + 1, seq): row 0 = embeddings, last row = the model's output
+    top_tokens: list[list[str]]
+    top_probs: list[list[float]]
+    logits: object  # (layers + 1, seq, vocab) tensor, for checks
+
+    def _repr_html_(self) -> str:
+        td = "padding:1px 4px;border:1px solid #ffffff;white-space:pre;font-family:monospace;font-size:0.85em;"
+        head = "".join(f"<th style='{td}'>{esc(t)}</th>" for t in self.tokens)
+        rows = ""
+        n = len(self.top_tokens)
+        for layer in reversed(range(n)):
+            name = "embeddings" if layer == 0 else (f"layer {layer}" + (" (output)" if layer == n - 1 else ""))
+            cells = "".join(
+                f"<td style='{td}background:rgba(78,121,167,{p:.2f});color:{'#ffffff' if p > 0.55 else '#111111'}' "
+                f"title='p={p:.2f}'>{esc(t)}</td>"
+                for t, p in zip(self.top_tokens[layer], self.top_probs[layer], strict=True))
+            rows += f"<tr><th style='{td}text-align:right'>{name}</th>{cells}</tr>"
+        return (f"<div id='{content_id('lens', self.tokens, self.top_ids)}'><div style='font-weight:600;'>"
+                "Logit lens: the most likely next token after each layer (darker = more confident)</div>"
+                f"<table style='border-collapse:collapse;'><tr><th></th>{head}</tr>{rows}</table></div>")
+
+    def __repr__(self) -> str:
+        last = [f"layer {i}: {row[-1]}" for i, row in enumerate(self.top_tokens)]
+        return "next token at the last position by layer: " + ", ".join(last)
+
+
+def logit_lens(model, tokenizer, text: str) -> LogitLens:
+    """Run `text` once with output_hidden_states=True and decode every layer through norm + LM head.
+
+    transformers returns the last hidden state after the final norm already, so only the earlier
+    ones are normed here; the last row therefore equals the model's own logits.
+    """
+    import torch
+
+    from .generation import encode_prompt
+
+    ids = encode_prompt(model, tokenizer, text)
+    with torch.no_grad():
+        out = model(ids, output_hidden_states=True)
+        hidden = out.hidden_states  # (layers + 1) x (1, seq, hidden)
+        final_norm = model.get_decoder().norm
+        lens = [model.lm_head(final_norm(h)) for h in hidden[:-1]] + [model.lm_head(hidden[-1])]
+        logits = torch.cat(lens).float()  # (layers + 1, seq, vocab)
+    probs = torch.softmax(logits, dim=-1)
+    top_p, top_i = probs.max(dim=-1)
+    labels = [p.text for p in token_pieces(tokenizer, ids[0].tolist())]
+    top_tokens = [[p.text for p in token_pieces(tokenizer, row)] for row in top_i.tolist()]
+    return LogitLens(labels, top_i.tolist(), top_tokens, [[round(float(x), 3) for x in row] for row in top_p],
+                     logits.cpu())
