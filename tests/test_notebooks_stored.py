@@ -15,7 +15,7 @@ ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "
 
 def test_chapter_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert {"ch01_generating_text.ipynb", "ch02_tokens_and_embeddings.ipynb"} <= set(names)
+    assert {"ch01_generating_text.ipynb", "ch02_tokens_and_embeddings.ipynb", "ch03_inside_llms.ipynb"} <= set(names)
     assert all(" " not in n for n in names)
 
 
