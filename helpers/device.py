@@ -56,6 +56,8 @@ def pick_dtype(device: str | None = None):
     import torch
 
     device = device or pick_device()
+    if not isinstance(device, str) or device.split(":")[0] not in CHOICES[1:]:
+        raise DeviceError(f"unknown device {device!r}; pass 'cpu', 'cuda' or 'mps' (what H.pick_device() returns)")
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32

@@ -89,6 +89,12 @@ def _cached_hub_snapshot(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, local_files_only=True))
     except Exception:  # LocalEntryNotFoundError and friends: not in the cache
         pass
+    bundled = [a.name for a in BUNDLED.values() if a.hub_id and a.hub_id.lower() == repo_id.lower()]
+    if bundled:
+        raise ModelNotFoundError(
+            f"{repo_id!r} is not in the local Hugging Face cache, but this project bundles it: use "
+            f"{bundled[0]!r} (LLM_LAB_MODEL={bundled[0]}, or H.model_path({bundled[0]!r})). "
+            f"{BUNDLED[bundled[0]].description}.")
     raise ModelNotFoundError(
         f"hub model {repo_id!r} is not in the local Hugging Face cache, and the notebooks never "
         "download at run time.\nFix: on a machine with a network run "

@@ -29,6 +29,7 @@ class Artifact:
     kind: str  # "causal-lm" | "sentence-transformers" | "tokenizer" | "font"
     description: str
     license: str
+    hub_id: str | None = None  # the model hub's name for the same model, to point hub users here
 
 
 BUNDLED: dict[str, Artifact] = {
@@ -47,6 +48,7 @@ BUNDLED: dict[str, Artifact] = {
                 "Q4_1 GGUF release dequantized to fp32 and saved as a transformers folder"
             ),
             license="Apache-2.0",
+            hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
         ),
         Artifact(
             name="all-minilm-l6-v2",
@@ -61,6 +63,7 @@ BUNDLED: dict[str, Artifact] = {
                 "bert-base-uncased WordPiece tokenizer, 30,522)"
             ),
             license="Apache-2.0",
+            hub_id="sentence-transformers/all-MiniLM-L6-v2",
         ),
         Artifact(
             name="qwen2.5-tokenizer",

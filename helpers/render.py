@@ -13,7 +13,9 @@ import html
 # Soft, distinguishable chip colours (light enough for black text), cycled by token position.
 PALETTE = ("#fde2e4", "#dbe7f7", "#e2f0cb", "#fff1c1", "#e9dcf5", "#d5f0ee", "#fbe0c8", "#e6e6e6")
 SPECIAL_STYLE = "background:#2f3e4e;color:#ffffff;"
-FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'Noto Sans Mono CJK SC',monospace;"
+# No quotes inside: styles sit in single-quoted attributes (a quoted font name once ended the
+# attribute early and froze JupyterLab). Multi-word family names are valid CSS unquoted.
+FONT = "font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,Noto Sans Mono CJK SC,monospace;"
 
 
 def esc(value: object) -> str:

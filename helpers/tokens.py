@@ -79,6 +79,8 @@ def _is_byte_level(tokenizer) -> bool:
 def _ids_list(ids) -> list[int]:
     if hasattr(ids, "tolist"):  # torch tensor / numpy array
         ids = ids.tolist()
+    if not isinstance(ids, (list, tuple)):
+        raise TypeError(f"expected a list of token ids, got {type(ids).__name__}; for one id write [{ids!r}]")
     if ids and isinstance(ids[0], list):
         if len(ids) != 1:
             raise ValueError(f"expected one sequence of token ids, got a batch of {len(ids)}; "
@@ -102,9 +104,19 @@ def as_transformers_tokenizer(tokenizer):
     return tokenizer
 
 
+def check_tokenizer(tokenizer):
+    """The tokenizer itself (wrapped if it is a raw tokenizers.Tokenizer), or a TypeError with the fix."""
+    tokenizer = as_transformers_tokenizer(tokenizer)
+    if not callable(tokenizer) or not hasattr(tokenizer, "convert_ids_to_tokens"):
+        hint = (f" ({tokenizer!r} is a name: load it with AutoTokenizer.from_pretrained(H.model_path({tokenizer!r})))"
+                if isinstance(tokenizer, str) else "")
+        raise TypeError(f"expected a tokenizer as the first argument, got a {type(tokenizer).__name__}{hint}")
+    return tokenizer
+
+
 def token_pieces(tokenizer, ids) -> list[Piece]:
     """Readable pieces for a sequence of token ids (a list, or a tensor of shape (seq,) or (1, seq))."""
-    tokenizer = as_transformers_tokenizer(tokenizer)
+    tokenizer = check_tokenizer(tokenizer)
     ids = _ids_list(ids)
     raws = tokenizer.convert_ids_to_tokens(ids)
     bad = [i for i, raw in zip(ids, raws, strict=True) if i < 0 or raw is None]
@@ -168,7 +180,7 @@ def show_tokens(tokenizer, text_or_ids, *, title: str | None = None,
     `text_or_ids` is a string (encoded here) or token ids (a list or tensor). Long texts show the
     first 1,000 tokens with a note.
     """
-    tokenizer = as_transformers_tokenizer(tokenizer)
+    tokenizer = check_tokenizer(tokenizer)
     pieces = token_pieces(tokenizer, encode(tokenizer, text_or_ids, add_special_tokens))
     heading = title if title is not None else f"{len(pieces)} tokens"
     html_text = (f"<div id='{content_id('tokens', [p.id for p in pieces])}'>"

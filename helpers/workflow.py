@@ -43,17 +43,17 @@ def workflow(tokenizer, input_ids, output_ids) -> Workflow:
 def show_workflow(tokenizer, input_ids, output_ids) -> HtmlView:
     """Render text -> token ids -> LLM -> token ids -> text for one real generate() call."""
     w = workflow(tokenizer, input_ids, output_ids)
-    pre = "white-space:pre-wrap;font-family:inherit;margin:0;"
+    pre = "white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere;font-family:inherit;margin:0;"
     n_in, n_new = len(w.prompt_pieces), len(w.new_pieces)
     stages = [
-        box(f"<pre style='{pre}'>{esc(w.prompt)}</pre>", title="1. Text in（输入文本）"),
+        box(f"<div style='{pre}'>{esc(w.prompt)}</div>", title="1. Text in（输入文本）"),
         box(show_tokens(tokenizer, [p.id for p in w.prompt_pieces], title=f"{n_in} token ids").html,
             title="2. Tokenizer: text → token ids（词元 ID）"),
         box(f"{n_new} forward passes, each reads every token so far and adds one new token id",
             title="3. The LLM generates（生成）"),
         box(show_tokens(tokenizer, [p.id for p in w.new_pieces], title=f"{n_new} new token ids").html,
             title="4. Token ids out"),
-        box(f"<pre style='{pre}'>{esc(w.answer)}</pre>", title="5. Tokenizer: token ids → text（解码）"),
+        box(f"<div style='{pre}'>{esc(w.answer)}</div>", title="5. Tokenizer: token ids → text（解码）"),
     ]
     element_id = content_id("workflow", [p.id for p in w.prompt_pieces + w.new_pieces])
     html_text = f"<div id='{element_id}' style='max-width:780px;'>" + ARROW.join(stages) + "</div>"

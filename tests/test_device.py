@@ -33,3 +33,8 @@ def test_the_environment_setting_is_honoured(monkeypatch):
 def test_gpus_get_half_precision(monkeypatch, bf16, expected):
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
     assert H.pick_dtype("cuda") is expected
+
+
+def test_pick_dtype_refuses_an_unknown_device():
+    with pytest.raises(H.DeviceError, match="unknown device 'gpu'"):
+        H.pick_dtype("gpu")

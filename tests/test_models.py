@@ -87,3 +87,9 @@ def test_wrong_type_is_a_type_error(bad):
 def test_empty_name_lists_bundled_models():
     with pytest.raises(H.ModelNotFoundError, match="empty model name; bundled models: all-minilm"):
         H.model_path("  ")
+
+
+def test_the_hub_id_of_a_bundled_model_points_to_the_bundled_name(monkeypatch, tmp_path):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(H.ModelNotFoundError, match="this project bundles it: use 'smollm2-135m-instruct'"):
+        H.model_path("HuggingFaceTB/SmolLM2-135M-Instruct")

@@ -79,3 +79,19 @@ def test_show_tokens_is_deterministic_and_has_text_fallback(smol_tokenizer):
     assert repr(a) == ("7 tokens: Hello(19556) ␣(216) <E4 B8>(7906) <96>(240) <E7>(178) "
                        "<95>(239) <8C>(230)")
     assert "id 19556" in a.html
+
+
+@pytest.mark.parametrize("bad", [12345, None, 3.5])
+def test_show_tokens_of_a_non_text_names_the_fix(smol_tokenizer, bad):
+    with pytest.raises(TypeError, match="expected a text"):
+        H.show_tokens(smol_tokenizer, bad)
+
+
+def test_a_model_name_instead_of_a_tokenizer_says_how_to_load_it():
+    with pytest.raises(TypeError, match=r"AutoTokenizer.from_pretrained\(H.model_path\('smollm2-135m-instruct'\)\)"):
+        H.show_tokens("smollm2-135m-instruct", "hi")
+
+
+def test_a_single_id_must_be_a_list(smol_tokenizer):
+    with pytest.raises(TypeError, match=r"for one id write \[5\]"):
+        H.token_pieces(smol_tokenizer, 5)
