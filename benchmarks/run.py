@@ -129,6 +129,46 @@ def bench_playground() -> list[tuple[str, str, str]]:
              f"{r['chars']:,} characters, 4 tokenizers, median of 20 (max {r['max'] * 1000:.0f} ms)")]
 
 
+LOOP = """
+import json, statistics, time, torch
+import helpers as H
+from transformers import AutoModelForCausalLM, AutoTokenizer
+path = H.model_path("smollm2-135m-instruct")
+model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+tok = AutoTokenizer.from_pretrained(path)
+prompt = "Once upon a time"
+ids = tok(prompt, return_tensors="pt").input_ids
+def gen(use_cache=True):
+    return model.generate(ids, max_new_tokens=64, min_new_tokens=64, do_sample=False, use_cache=use_cache)
+def loop():
+    return H.generate_step_by_step(model, tok, prompt, max_new_tokens=64)
+gen(); loop()  # warm-up
+g, l = [], []
+for _ in range(3):  # interleaved, so machine noise hits both alike
+    t = time.perf_counter(); gen(); g.append(time.perf_counter() - t)
+    t = time.perf_counter(); steps = loop(); l.append(time.perf_counter() - t)
+t = time.perf_counter(); gen(use_cache=False); nocache = time.perf_counter() - t
+stepper = H.generation_stepper(model, tok, prompt)
+clicks = []
+for _ in range(20):
+    t = time.perf_counter(); stepper.choose(0); clicks.append(time.perf_counter() - t)
+print(json.dumps({"generate": statistics.median(g), "loop": statistics.median(l), "n": len(steps.steps),
+                  "nocache": nocache, "click": statistics.median(clicks), "click_max": max(clicks)}))
+"""
+
+
+def bench_generation_loop() -> list[tuple[str, str, str]]:
+    r = in_child(LOOP)
+    return [
+        ("ch03 step-by-step loop / model.generate", f"{r['loop'] / r['generate']:.2f}x",
+         f"64 new tokens, both cached, median of 3 interleaved ({r['generate']:.2f} s vs {r['loop']:.2f} s)"),
+        ("ch03 KV-cache speed-up for generate", f"{r['nocache'] / r['generate']:.1f}x",
+         f"64 new tokens after a 4-token prompt: {r['nocache']:.1f} s without the cache"),
+        ("ch03 generation stepper, one click", f"{r['click'] * 1000:.0f} ms",
+         f"median of 20 clicks (max {r['click_max'] * 1000:.0f} ms): one cached forward pass + redraw"),
+    ]
+
+
 def bench_notebooks() -> list[tuple[str, str, str]]:
     """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it."""
     rows = []
@@ -153,6 +193,7 @@ def main() -> None:
     rows += bench_load(1 if args.quick else 3)
     rows += bench_generate()
     rows += bench_playground()
+    rows += bench_generation_loop()
     if not args.quick:
         rows += bench_notebooks()
     print(f"\nllm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()}, "
