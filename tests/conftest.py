@@ -30,42 +30,34 @@ import llm_lab_netguard  # noqa: E402
 llm_lab_netguard.install()
 
 
-@pytest.fixture(scope="session")
-def smol_tokenizer():
-    """The real SmolLM2 tokenizer (fast to load; set-up has fetched it)."""
+def _tokenizer(name: str):
     from transformers import AutoTokenizer
 
     import helpers as H
 
-    return AutoTokenizer.from_pretrained(H.model_path("smollm2-135m-instruct"))
+    return AutoTokenizer.from_pretrained(H.model_path(name))
+
+
+@pytest.fixture(scope="session")
+def smol_tokenizer():
+    """The real SmolLM2 tokenizer (fast to load; set-up has fetched it)."""
+    return _tokenizer("smollm2-135m-instruct")
 
 
 @pytest.fixture(scope="session")
 def bert_tokenizer():
     """bert-base-uncased WordPiece, from the bundled all-MiniLM-L6-v2."""
-    from transformers import AutoTokenizer
-
-    import helpers as H
-
-    return AutoTokenizer.from_pretrained(H.model_path("all-minilm-l6-v2"))
+    return _tokenizer("all-minilm-l6-v2")
 
 
 @pytest.fixture(scope="session")
 def qwen_tokenizer():
-    from transformers import AutoTokenizer
-
-    import helpers as H
-
-    return AutoTokenizer.from_pretrained(H.model_path("qwen2.5-tokenizer"))
+    return _tokenizer("qwen2.5-tokenizer")
 
 
 @pytest.fixture(scope="session")
 def gpt4_tokenizer():
-    from transformers import AutoTokenizer
-
-    import helpers as H
-
-    return AutoTokenizer.from_pretrained(H.model_path("cl100k-base"))
+    return _tokenizer("cl100k-base")
 
 
 @pytest.fixture(scope="session")
