@@ -36,7 +36,10 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
 	  "error: Python 3.10 or newer is needed, $(PYTHON) is " + sys.version.split()[0] + \
 	  "; run make with PYTHON=/path/to/python3.11")'
-	@test -x $(BIN)/python || { echo "creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { \
+	  echo "creating $(VENV) with $$($(PYTHON) --version)"; rm -rf $(VENV); \
+	  $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); \
+	  echo "error: could not create a virtual environment with pip; on Debian/Ubuntu install python3-venv" >&2; exit 1; }; }
 	@echo "installing the pinned dependencies into $(VENV) (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
@@ -54,7 +57,7 @@ test: setup lint
 	$(OFFLINE) $(BIN)/python -m pytest
 
 notebooks: setup
-	$(OFFLINE) PYTHONPATH=tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(OFFLINE) PYTHONPATH=$(CURDIR)/tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
 
 bench: setup

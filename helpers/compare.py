@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .render import HtmlView, content_id, esc
-from .tokens import MAX_CHIPS, Piece, as_transformers_tokenizer, chips_html, encode, token_pieces
+from .tokens import MAX_CHIPS, Piece, check_tokenizer, chips_html, display_piece, encode, token_pieces
 
 
 @dataclass(frozen=True)
@@ -20,30 +20,34 @@ class TokenizerRow:
 
     name: str
     vocab_size: int  # len(tokenizer): base vocabulary plus added special tokens
-    n_tokens: int
+    n_tokens: int  # all tokens, the special ones a tokenizer adds ([CLS], [SEP]) included
     n_chars: int
     pieces: list[Piece]
 
     @property
     def chars_per_token(self) -> float | None:
-        return self.n_chars / self.n_tokens if self.n_tokens else None
+        """Characters per *text* token (special tokens not counted), as in plot_tokens_per_char."""
+        n_text = sum(not p.special for p in self.pieces) if len(self.pieces) == self.n_tokens else self.n_tokens
+        return self.n_chars / n_text if n_text else None
 
 
 def _named(tokenizers) -> dict:
     if isinstance(tokenizers, dict):
-        named = dict(tokenizers)
+        items = list(tokenizers.items())
     elif isinstance(tokenizers, (list, tuple)):
-        named = {Path(str(getattr(t, "name_or_path", "") or f"tokenizer {i}")).name or f"tokenizer {i}": t
-                 for i, t in enumerate(tokenizers)}
+        items = [(Path(str(getattr(t, "name_or_path", "") or "")).name or f"tokenizer {i}", t)
+                 for i, t in enumerate(tokenizers)]
     else:
         raise TypeError("pass the tokenizers as a dict {name: tokenizer} or a list of tokenizers")
-    named = {name: as_transformers_tokenizer(tok) for name, tok in named.items()}
-    if not named:
+    if not items:
         raise ValueError("no tokenizers to compare: pass at least one, e.g. {'SmolLM2': tokenizer}")
-    for name, tok in named.items():
-        if not callable(tok) or not hasattr(tok, "convert_ids_to_tokens"):
-            raise TypeError(f"{name!r} is a {type(tok).__name__}, not a transformers tokenizer; load one "
-                            "with AutoTokenizer.from_pretrained(...)")
+    named = {}
+    for name, tok in items:
+        unique = name if name not in named else f"{name} ({sum(n.startswith(name) for n in named) + 1})"
+        try:
+            named[unique] = check_tokenizer(tok)
+        except TypeError as err:
+            raise TypeError(f"{name!r}: {err}") from None
     return named
 
 
@@ -64,7 +68,7 @@ def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> Html
     cell = "border-top:1px solid #dddddd;padding:4px 8px;vertical-align:top;text-align:{};"
     head = "".join(f"<th style='{cell.format(a)}'>{h}</th>" for h, a in
                    [("tokenizer", "left"), ("vocabulary", "right"), ("tokens", "right"),
-                    ("chars / token", "right"), ("how it splits the text", "left")])
+                    ("chars / text token", "right"), ("how it splits the text", "left")])
     body = ""
     for r in rows:
         cpt = f"{r.chars_per_token:.2f}" if r.chars_per_token else "–"
@@ -130,14 +134,5 @@ def learned_merges(tokenizer, n: int = 20) -> list[str]:
         raise ValueError(f"only BPE tokenizers learn merges; this one is {spec.get('type')}. "
                          "Look at its vocabulary instead: tokenizer.get_vocab()")
     merges = [m.split(" ", 1) if isinstance(m, str) else m for m in spec["merges"][:n]]
-    decode = _display_piece(tokenizer)
-    return [f"{decode(a)} + {decode(b)} → {decode(a + b)}" for a, b in merges]
-
-
-def _display_piece(tokenizer):
-    from .tokens import _byte_decoder, _is_byte_level, bytes_label, visible
-
-    if _is_byte_level(as_transformers_tokenizer(tokenizer)):
-        table = _byte_decoder()
-        return lambda piece: bytes_label(bytes(table[c] for c in piece if c in table), show_whitespace=True)[0]
-    return visible
+    return [f"{display_piece(tokenizer, a)} + {display_piece(tokenizer, b)} → {display_piece(tokenizer, a + b)}"
+            for a, b in merges]

@@ -3,7 +3,7 @@
 The book's notebooks hard-code `device_map="cuda"` and die on a laptop. Ours ask:
 
     DEVICE = H.pick_device()            # "cuda", "mps" or "cpu" (or $LLM_LAB_DEVICE)
-    DTYPE = H.pick_dtype(DEVICE)        # torch.bfloat16 on a bf16 GPU, else float32
+    DTYPE = H.pick_dtype(DEVICE)        # bfloat16 on a bf16 GPU, float16 on older ones, else float32
     model = AutoModelForCausalLM.from_pretrained(path, device_map=DEVICE, dtype=DTYPE)
 """
 
@@ -42,6 +42,10 @@ def pick_device(requested: str | None = None) -> str:
         raise DeviceError(f"CUDA was requested ({req!r}) but no CUDA GPU is available here "
                           f"(torch {torch.__version__}, {build}). Fix: use device 'auto' or 'cpu' "
                           f"(unset ${ENV_VAR}); the notebooks run on a CPU as they are.")
+    if kind == "cuda" and ":" in req:
+        index = req.split(":", 1)[1]
+        if not index.isdigit() or int(index) >= torch.cuda.device_count():
+            raise DeviceError(f"{req!r}: this machine has CUDA devices 0..{torch.cuda.device_count() - 1}")
     if kind == "mps" and not torch.backends.mps.is_available():
         raise DeviceError(f"MPS (Apple GPU) was requested but is not available here. Fix: use "
                           f"'auto' or 'cpu' (unset ${ENV_VAR}).")

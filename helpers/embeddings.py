@@ -52,7 +52,10 @@ def nearest_token_list(model, tokenizer, token, k: int = 10) -> tuple[Piece, lis
     """The query token and its k nearest tokens by cosine similarity of input embeddings."""
     import torch
 
-    weight = model.get_input_embeddings().weight.detach().float()  # (vocab, hidden)
+    weight = model.get_input_embeddings().weight.detach().float()  # (rows, hidden)
+    # Some models pad the table beyond the tokenizer (Qwen2.5: 151,936 rows for 151,669 tokens);
+    # rows no token maps to are not neighbours.
+    weight = weight[: min(weight.shape[0], len(tokenizer))]
     vocab = weight.shape[0]
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < vocab:
         raise ValueError(f"k must be an int between 1 and {vocab - 1:,}, got {k!r}")
@@ -101,6 +104,8 @@ def word_vector(model, tokenizer, sentence: str, word: str, layer: int = -1):
     enc = tokenizer(sentence, return_tensors="pt", return_offsets_mapping=True)
     offsets = enc.pop("offset_mapping")[0].tolist()
     positions = [i for i, (a, b) in enumerate(offsets) if b > a and a < end and b > start]
+    if not positions:
+        raise ValueError(f"no token of {sentence!r} covers {word!r} (was it cut off, or only whitespace?)")
     with torch.no_grad():
         out = model(**enc.to(model.device), output_hidden_states=True)
     n_layers = len(out.hidden_states)

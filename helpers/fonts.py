@@ -33,13 +33,18 @@ def cjk_font_path():
 
 
 def use_cjk_font() -> str:
-    """Make matplotlib draw Chinese with the bundled font; returns the family name. Idempotent."""
+    """Let matplotlib draw Chinese with the bundled font; returns the family name. Idempotent.
+
+    The font is added as a fallback after the families already chosen, so a learner's own
+    font.family setting is kept (the default becomes ["DejaVu Sans", "Noto Sans CJK SC"]).
+    """
     import matplotlib
     from matplotlib import font_manager
 
     if FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
         font_manager.fontManager.addfont(str(cjk_font_path()))
-    family = ["DejaVu Sans", FAMILY]
-    if list(matplotlib.rcParams["font.family"]) != family:
-        matplotlib.rcParams["font.family"] = family
+    current = list(matplotlib.rcParams["font.family"])
+    if FAMILY not in current:
+        base = ["DejaVu Sans"] if current == ["sans-serif"] else current
+        matplotlib.rcParams["font.family"] = [*base, FAMILY]
     return FAMILY

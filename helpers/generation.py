@@ -63,9 +63,9 @@ def show_next_token_probs(logits, tokenizer, k: int = 10, *, title: str | None =
     cands = top_candidates(logits, tokenizer, k)
     rows = [(esc(c.piece.text), f"{c.piece.id} · {c.logit:.2f}", c.prob) for c in cands]
     heading = title or f"Next-token probabilities, top {k}（下一个词元的概率）"
-    html_text = (f"<div id='{content_id('next', [(c.piece.id, round(c.prob, 4)) for c in cands])}'>"
-                 f"<div style='font-weight:600;'>{esc(heading)}</div>{bars_html(rows, highlight=0)}</div>")
     plain = ", ".join(f"{c.piece.text} {c.prob:.1%}" for c in cands)
+    html_text = (f"<div id='{content_id('next', plain)}'>"
+                 f"<div style='font-weight:600;'>{esc(heading)}</div>{bars_html(rows, highlight=0)}</div>")
     return HtmlView(html_text, plain)
 
 
@@ -127,6 +127,14 @@ def encode_prompt(model, tokenizer, prompt: str):
     return ids.to(model.device)
 
 
+def eos_ids(model) -> set[int]:
+    """The token ids that end generation (generation_config.eos_token_id may be one id or a list)."""
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        return set()
+    return set(eos) if isinstance(eos, (list, tuple)) else {eos}
+
+
 def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 20, *, k: int = 5,
                           use_cache: bool = True) -> StepByStep:
     """Greedy generation as a visible loop: one forward pass per new token, the argmax appended.
@@ -140,8 +148,7 @@ def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 2
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
         raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
     ids = encode_prompt(model, tokenizer, prompt)
-    eos = model.generation_config.eos_token_id
-    eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    eos = eos_ids(model)
     steps: list[Step] = []
     cache = None
     context = ids
@@ -191,8 +198,9 @@ def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = 
     if top_p is not None:
         if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if top_p is not None and top_p < 1:  # top_p = 1 keeps everything (a float32 cumsum would not)
         sorted_probs, order = probs.sort(descending=True)
-        before = sorted_probs.cumsum(0) - sorted_probs  # mass of the tokens ranked above each one
+        before = sorted_probs.double().cumsum(0) - sorted_probs.double()  # mass ranked above each token
         keep_sorted = before < top_p  # keep until the kept mass reaches p (the top token always)
         mask = torch.zeros_like(probs, dtype=torch.bool)
         mask[order[keep_sorted]] = True

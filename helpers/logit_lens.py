@@ -22,7 +22,7 @@ class LogitLens:
     top_ids: list[list[int]]  # (layers + 1, seq): row 0 = embeddings, last row = the model's output
     top_tokens: list[list[str]]
     top_probs: list[list[float]]
-    logits: object  # (layers + 1, seq, vocab) tensor, for checks
+    output_logits: object  # (seq, vocab) logits of the last row: equal to the model's own
 
     def _repr_html_(self) -> str:
         td = "padding:1px 4px;border:1px solid #ffffff;white-space:pre;font-family:monospace;font-size:0.85em;"
@@ -55,16 +55,20 @@ def logit_lens(model, tokenizer, text: str) -> LogitLens:
 
     from .generation import encode_prompt
 
+    final_norm = getattr(model.get_decoder(), "norm", None)
+    lm_head = getattr(model, "lm_head", None)
+    if final_norm is None or lm_head is None:
+        raise ValueError(f"the logit lens needs a final norm at model.get_decoder().norm and model.lm_head; "
+                         f"{type(model).__name__} names them differently (it works for Llama, Qwen, Phi-3, SmolLM)")
     ids = encode_prompt(model, tokenizer, text)
+    top_ids, top_probs = [], []
     with torch.no_grad():
-        out = model(ids, output_hidden_states=True)
-        hidden = out.hidden_states  # (layers + 1) x (1, seq, hidden)
-        final_norm = model.get_decoder().norm
-        lens = [model.lm_head(final_norm(h)) for h in hidden[:-1]] + [model.lm_head(hidden[-1])]
-        logits = torch.cat(lens).float()  # (layers + 1, seq, vocab)
-    probs = torch.softmax(logits, dim=-1)
-    top_p, top_i = probs.max(dim=-1)
+        hidden = model(ids, output_hidden_states=True).hidden_states  # (layers + 1) x (1, seq, hidden)
+        for i, h in enumerate(hidden):  # one layer at a time: (seq, vocab) each, never all at once
+            logits = lm_head(h if i == len(hidden) - 1 else final_norm(h))[0].float()
+            p, idx = torch.softmax(logits, dim=-1).max(dim=-1)
+            top_ids.append(idx.tolist())
+            top_probs.append([round(float(x), 3) for x in p])
     labels = [p.text for p in token_pieces(tokenizer, ids[0].tolist())]
-    top_tokens = [[p.text for p in token_pieces(tokenizer, row)] for row in top_i.tolist()]
-    return LogitLens(labels, top_i.tolist(), top_tokens, [[round(float(x), 3) for x in row] for row in top_p],
-                     logits.cpu())
+    top_tokens = [[p.text for p in token_pieces(tokenizer, row)] for row in top_ids]
+    return LogitLens(labels, top_ids, top_tokens, top_probs, logits.cpu())

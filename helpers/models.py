@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 
-from .registry import BUNDLED, bundled_model_names
+from .registry import BUNDLED, MODEL_KINDS, bundled_model_names
 from .store import models_dir, verify
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -32,6 +32,11 @@ class ModelNotFoundError(FileNotFoundError):
 def default_model() -> str:
     """The model every notebook uses: $LLM_LAB_MODEL, or "smollm2-135m-instruct"."""
     return os.environ.get(ENV_VAR, "").strip() or DEFAULT_MODEL
+
+
+def is_hub_id(name: str) -> bool:
+    """True for 'org/name' ids (Qwen/Qwen2.5-0.5B-Instruct), false for paths like ./models/x."""
+    return bool(_HUB_ID.match(name)) and not name.startswith(("./", "../", "~", "/")) and not Path(name).is_dir()
 
 
 def _bundled_list() -> str:
@@ -50,6 +55,9 @@ def model_path(name: str) -> Path:
     if not name:
         raise ModelNotFoundError(f"empty model name; bundled models: {_bundled_list()}")
 
+    if name in BUNDLED and BUNDLED[name].kind not in MODEL_KINDS:
+        raise ModelNotFoundError(f"{name!r} is a bundled {BUNDLED[name].kind}, not a model or tokenizer. "
+                                 f"Bundled models: {_bundled_list()}")
     if name in BUNDLED:
         folder = models_dir() / name
         problem = verify(BUNDLED[name], folder, full=False)
@@ -68,7 +76,7 @@ def model_path(name: str) -> Path:
                                      "point at a folder saved with save_pretrained()")
         return local.resolve()
 
-    if _HUB_ID.match(name) and not name.startswith(("./", "../", "~", "/")):
+    if is_hub_id(name):
         return _cached_hub_snapshot(name)
 
     if os.sep in name or name.startswith((".", "~")):

@@ -25,7 +25,7 @@ PACKAGES = ("torch", "transformers", "tokenizers", "sentence-transformers", "pef
 def setup() -> str:
     """Apply the offline, quiet defaults (a value the user set wins) and draw Chinese in figures.
 
-    Call it first, before importing transformers. Returns a one-line summary to show.
+    Call it first, before importing transformers. Returns what runs where: device, dtype, versions.
     """
     late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
     for key, value in QUIET_OFFLINE_DEFAULTS.items():
@@ -35,7 +35,9 @@ def setup() -> str:
     from .fonts import use_cjk_font
 
     use_cjk_font()
-    summary = versions()
+    from .device import describe_device
+
+    summary = f"device: {describe_device()}\n{versions()}"
     if late:
         summary += (f"\nnote: {', '.join(late)} was imported before H.setup(); restart the kernel "
                     "and run this cell first so the offline setting takes effect")

@@ -71,6 +71,14 @@ def visible(text: str) -> str:
     return "".join(VISIBLE.get(ch, ch) for ch in text)
 
 
+def display_piece(tokenizer, raw: str) -> str:
+    """A vocabulary string as shown to learners: 'Ġthe' -> '␣the', a partial byte -> '<E8>'."""
+    decoder = _byte_decoder()
+    if _is_byte_level(as_transformers_tokenizer(tokenizer)) and all(ch in decoder for ch in raw):
+        return bytes_label(bytes(decoder[ch] for ch in raw), show_whitespace=True)[0]
+    return visible(raw.replace("▁", " "))
+
+
 def _is_byte_level(tokenizer) -> bool:
     backend = getattr(tokenizer, "backend_tokenizer", None)
     return backend is not None and type(backend.decoder).__name__ == "ByteLevel"

@@ -51,8 +51,11 @@ def test_the_mask_is_what_makes_padding_harmless(smol_model, smol_tokenizer):
     """The claim of section 2.4, with numbers: masked padded logits equal the unpadded run."""
     import torch
 
-    smol_tokenizer.padding_side = "left"
-    batch = smol_tokenizer(TEXTS, return_tensors="pt", padding=True)
+    saved, smol_tokenizer.padding_side = smol_tokenizer.padding_side, "left"
+    try:
+        batch = smol_tokenizer(TEXTS, return_tensors="pt", padding=True)
+    finally:
+        smol_tokenizer.padding_side = saved  # the tokenizer is shared by the whole session
     alone = smol_tokenizer(["Hi"], return_tensors="pt")
     with torch.no_grad():
         ref = smol_model(**alone).logits[0, -1]

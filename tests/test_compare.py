@@ -62,7 +62,7 @@ def test_compare_table_counts_tokens_and_chars_per_token(four_tokenizers):
     assert rows["Qwen2.5"].n_tokens < rows["GPT-4"].n_tokens < rows["SmolLM2"].n_tokens
     assert rows["Qwen2.5"].chars_per_token == pytest.approx(len(CHINESE) / rows["Qwen2.5"].n_tokens)
     view = H.compare_tokenizers(CHINESE, four_tokenizers)
-    assert "151,669" in view.html and "chars / token" in view.html
+    assert "151,669" in view.html and "chars / text token" in view.html
 
 
 def test_tokens_per_char_shows_chinese_costs_more_for_english_tokenizers(four_tokenizers):

@@ -29,3 +29,11 @@ def test_missing_font_names_the_fix(monkeypatch, tmp_path):
     monkeypatch.setenv("LLM_LAB_MODELS_DIR", str(tmp_path))
     with pytest.raises(H.FontNotFoundError, match="make models"):
         cjk_font_path()
+
+
+def test_a_learners_own_font_choice_is_kept(monkeypatch):
+    import matplotlib
+
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", ["serif"])
+    H.use_cjk_font()
+    assert list(matplotlib.rcParams["font.family"]) == ["serif", "Noto Sans CJK SC"]

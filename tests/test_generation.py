@@ -58,6 +58,11 @@ def test_top_k_keeps_k_tokens(logits, k):
     assert float(probs.sum()) == pytest.approx(1.0, abs=1e-5)
 
 
+def test_top_p_of_one_keeps_every_token():
+    logits = torch.randn(49152) * 8  # a peaked distribution whose float32 cumsum reaches 1.0 early
+    assert int((H.sampling_distribution(logits, top_p=1.0) > 0).sum()) == 49152
+
+
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9, 1.0])
 def test_top_p_keeps_the_smallest_set_reaching_p(logits, p):
     base = torch.softmax(logits, -1)

@@ -93,3 +93,15 @@ def test_the_hub_id_of_a_bundled_model_points_to_the_bundled_name(monkeypatch, t
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(H.ModelNotFoundError, match="this project bundles it: use 'smollm2-135m-instruct'"):
         H.model_path("HuggingFaceTB/SmolLM2-135M-Instruct")
+
+
+def test_a_font_is_not_a_model():
+    with pytest.raises(H.ModelNotFoundError, match="is a bundled font, not a model"):
+        H.model_path("noto-sans-cjk-sc")
+
+
+def test_a_missing_local_folder_is_not_mistaken_for_a_hub_id():
+    from helpers.models import is_hub_id
+
+    assert is_hub_id("Qwen/Qwen2.5-0.5B-Instruct")
+    assert not is_hub_id("./missing/dir") and not is_hub_id("/abs/path")

@@ -18,4 +18,4 @@ def test_setup_sets_offline_defaults_but_keeps_user_values(monkeypatch):
     summary = H.setup()
     assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
     assert os.environ["TRANSFORMERS_VERBOSITY"] == "info"
-    assert summary.startswith("Python 3.") and "transformers 5." in summary
+    assert summary.startswith("device: cpu, float32\nPython 3.") and "transformers 5." in summary
