@@ -30,6 +30,39 @@ def tokenizer_html(text: str, tokenizers) -> str:
         return _message(f"could not tokenize this text: {type(exc).__name__}: {exc}")
 
 
+class _Widget:
+    """Displays as its ipywidgets box; keeps the state and the methods tests and learners call.
+
+    Where no kernel runs (GitHub, a static page) the plain-text fallback says what to do.
+    """
+
+    widget = None
+    name = "This playground"
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{self.name}: run this cell in JupyterLab to use it (it needs a running kernel)."
+        return bundle
+
+    @property
+    def children(self):
+        return self.widget.children
+
+
+class TokenizerPlayground(_Widget):
+    name = "Tokenizer playground"
+
+    def __init__(self, widget):
+        self.widget = widget
+
+
+class SimilarityPlayground(_Widget):
+    name = "Similarity playground"
+
+    def __init__(self, widget):
+        self.widget = widget
+
+
 def tokenizer_playground(tokenizers, text: str = "Hello world! 你好，世界！ 12.0*50=600"):
     """A text box and, under it, how every tokenizer splits what is typed, updated on each key."""
     import ipywidgets as W
@@ -44,7 +77,7 @@ def tokenizer_playground(tokenizers, text: str = "Hello world! 你好，世界�
 
     box.observe(on_change, names="value")
     title = W.HTML("<b>Tokenizer playground（分词器游乐场）</b>: type in the box")
-    return W.VBox([title, box, view])
+    return TokenizerPlayground(W.VBox([title, box, view]))
 
 
 def similarity_png(model, text: str) -> tuple[bytes | None, str]:
@@ -60,7 +93,7 @@ def similarity_png(model, text: str) -> tuple[bytes | None, str]:
 
     fig = plot_similarity(lines, model.encode(lines))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
+    fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue(), note
 
 
@@ -70,7 +103,7 @@ def similarity_playground(model, sentences):
 
     box = W.Textarea(value="\n".join(sentences), continuous_update=False,
                      layout=W.Layout(width="100%", height=f"{22 * max(3, len(sentences)) + 10}px"))
-    image = W.Image(format="png")
+    image = W.Image(format="png", layout=W.Layout(width="auto", max_width="640px"))  # no stretching
     message = W.HTML()
 
     def redraw(text):
@@ -86,19 +119,10 @@ def similarity_playground(model, sentences):
     box.observe(lambda change: redraw(change["new"]), names="value")
     redraw(box.value)
     title = W.HTML("<b>Similarity playground（相似度游乐场）</b>: edit a sentence, then click outside the box")
-    return W.VBox([title, box, message, image])
+    return SimilarityPlayground(W.VBox([title, box, message, image]))
 
 
 # ---------------------------------------------------------------------------- chapter 3
-
-
-class _Widget:
-    """Displays as its ipywidgets box; keeps the state and the methods tests and learners call."""
-
-    widget = None
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 class GenerationStepper(_Widget):
@@ -107,6 +131,8 @@ class GenerationStepper(_Widget):
     Uses the KV cache, so each click is one forward pass over one new token.
     """
 
+    name = "Generation stepper"
+
     def __init__(self, model, tokenizer, prompt: str, k: int = 8):
         import ipywidgets as W
 
@@ -114,8 +140,9 @@ class GenerationStepper(_Widget):
 
         self.model, self.tokenizer, self.k = model, tokenizer, k
         self.prompt_ids = encode_prompt(model, tokenizer, prompt)
-        eos = model.generation_config.eos_token_id
-        self._eos = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        from .generation import eos_ids
+
+        self._eos = eos_ids(model)
         self.text_view = W.HTML()
         self.bars = W.HTML()
         self.choices = [W.Button(layout=W.Layout(width="auto")) for _ in range(k)]
@@ -194,6 +221,8 @@ def generation_stepper(model, tokenizer, prompt: str, k: int = 8) -> GenerationS
 class SamplingPlayground(_Widget):
     """Temperature / top-k / top-p sliders over one real next-token distribution, with seeded samples."""
 
+    name = "Sampling playground"
+
     def __init__(self, model, tokenizer, prompt: str, n_samples: int = 8, show: int = 15):
         import ipywidgets as W
         import torch
@@ -208,7 +237,8 @@ class SamplingPlayground(_Widget):
                                          style=style, continuous_update=True)
         self.top_k = W.IntSlider(value=0, min=0, max=200, description="top_k (0=off)", style=style)
         self.top_p = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="top_p", style=style)
-        self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="180px"))
+        self.seed = W.BoundedIntText(value=0, min=0, max=2**31 - 1, description="seed", style=style,
+                                     layout=W.Layout(width="180px"))
         self.view = W.HTML()
         for control in (self.temperature, self.top_k, self.top_p, self.seed):
             control.observe(lambda _change: self.update(), names="value")
@@ -245,7 +275,8 @@ class SamplingPlayground(_Widget):
         rows = [(esc(p.text), str(p.id), float(v)) for p, v in zip(pieces, top.values.tolist(), strict=True)
                 if v > 0]
         drawn = " ".join(p.text for p in token_pieces(self.tokenizer, samples))
-        self.view.value = (f"<div>{kept:,} tokens can be drawn; the top {len(rows)}:</div>{bars_html(rows)}"
+        self.view.value = (f"<div>{kept:,} token{'s' if kept != 1 else ''} can be drawn; the top {len(rows)}:</div>"
+                           f"{bars_html(rows, sub_label='id', relative=True)}"
                            f"<div style='margin-top:4px'>{self.n_samples} samples (seed {int(self.seed.value)}): "
                            f"<code>{esc(drawn)}</code></div>")
 

@@ -49,7 +49,7 @@ def chip(label: str, sub: str | None = None, *, color: str = PALETTE[0], special
          title: str | None = None) -> str:
     """One token chip: the (already display-cleaned) label, optionally a small id under it."""
     style = SPECIAL_STYLE if special else f"background:{color};color:#111111;"
-    sub_html = (f"<span style='display:block;font-size:0.72em;opacity:0.75;'>{esc(sub)}</span>"
+    sub_html = (f"<span style='display:block;font-size:0.8em;opacity:0.75;'>{esc(sub)}</span>"
                 if sub is not None else "")
     title_attr = f" title='{esc(title)}'" if title else ""
     return (f"<span{title_attr} style='{style}{FONT}display:inline-block;margin:2px;"
@@ -65,20 +65,23 @@ def box(inner_html: str, *, title: str | None = None, element_id: str | None = N
             f"margin:4px 0;'>{head}{inner_html}</div>")
 
 
-def bars_html(rows, *, value_label: str = "probability", highlight: int | None = None) -> str:
+def bars_html(rows, *, value_label: str = "probability", sub_label: str = "id · logit",
+              highlight: int | None = None, relative: bool = False) -> str:
     """A small table with an inline bar per row: rows are (label_html, sub_html, value in 0..1).
 
     `label_html` and `sub_html` must already be escaped. The row at index `highlight` is bold.
+    relative=True scales the bars to the largest value, so a flat distribution is still visible.
     """
     out = []
+    top = max((float(v) for _, _, v in rows), default=1.0) if relative else 1.0
     for i, (label, sub, value) in enumerate(rows):
         weight = "font-weight:700;" if i == highlight else ""
-        width = max(0.0, min(1.0, float(value))) * 220
+        width = max(0.0, min(1.0, float(value) / (top or 1.0))) * 300
         out.append(
             f"<tr style='{weight}'><td style='padding:1px 8px;white-space:pre;{FONT}'>{label}</td>"
             f"<td style='padding:1px 8px;text-align:right;opacity:0.75;'>{sub}</td>"
             f"<td style='padding:1px 8px;'><div style='background:#4e79a7;height:12px;width:{width:.1f}px;"
             f"display:inline-block;vertical-align:middle;'></div> {float(value):.1%}</td></tr>")
     return (f"<table style='border-collapse:collapse;'><tr><th style='text-align:left;padding:1px 8px;'>token"
-            f"</th><th style='padding:1px 8px;'>id · logit</th><th style='text-align:left;padding:1px 8px;'>"
-            f"{esc(value_label)}</th></tr>{''.join(out)}</table>")
+            f"</th><th style='padding:1px 8px;'>{esc(sub_label)}</th><th style='text-align:left;padding:1px 8px;'>"
+            f"{esc(value_label)}{' (bars scaled to the top row)' if relative else ''}</th></tr>{''.join(out)}</table>")
