@@ -19,6 +19,7 @@ from .generation import (
     top_candidates,
 )
 from .logit_lens import logit_lens
+from .lora import lora_parameter_count, lora_parameter_table, lora_targets
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
 from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
@@ -52,6 +53,9 @@ __all__ = [
     "generation_stepper",
     "learned_merges",
     "logit_lens",
+    "lora_parameter_count",
+    "lora_parameter_table",
+    "lora_targets",
     "model_path",
     "models_dir",
     "nearest_token_list",
