@@ -59,6 +59,7 @@ test: setup lint
 notebooks: setup
 	$(OFFLINE) PYTHONPATH=$(CURDIR)/tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+	$(BIN)/python tests/strip_widget_views.py $(NOTEBOOKS)
 
 bench: setup
 	$(OFFLINE) $(BIN)/python benchmarks/run.py
