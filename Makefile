@@ -36,10 +36,15 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
 	  "error: Python 3.10 or newer is needed, $(PYTHON) is " + sys.version.split()[0] + \
 	  "; run make with PYTHON=/path/to/python3.11")'
-	@$(BIN)/python -m pip --version >/dev/null 2>&1 || { \
-	  echo "creating $(VENV) with $$($(PYTHON) --version)"; rm -rf $(VENV); \
-	  $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV); \
-	  echo "error: could not create a virtual environment with pip; on Debian/Ubuntu install python3-venv" >&2; exit 1; }; }
+	@# Recreate only a venv this Makefile made (it has pyvenv.cfg); never delete another environment.
+	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	  if [ -e "$(VENV)" ] && [ ! -f "$(VENV)/pyvenv.cfg" ]; then \
+	    echo "error: $(VENV) exists but has no working python with pip; not touching it" >&2; exit 1; fi; \
+	  echo "creating $(VENV) with $$($(PYTHON) --version)"; rm -rf "$(VENV)"; \
+	  if ! { $(PYTHON) -m venv "$(VENV)" && $(BIN)/python -m pip --version >/dev/null 2>&1; }; then \
+	    rm -rf "$(VENV)"; \
+	    echo "error: could not create a virtual environment with pip; on Debian/Ubuntu install python3-venv" >&2; \
+	    exit 1; fi; fi
 	@echo "installing the pinned dependencies into $(VENV) (first run: a few minutes)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $@
