@@ -23,6 +23,7 @@ from .lora import lora_parameter_count, lora_parameter_table, lora_targets
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
 from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
+from .quantization import VARIANTS, footprint, memory_footprints, memory_table, quantization_config
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
@@ -39,6 +40,7 @@ __all__ = [
     "NoPadTokenError",
     "NotOneTokenError",
     "Piece",
+    "VARIANTS",
     "attention_mask_grid",
     "attention_matrix",
     "bundled_model_names",
@@ -49,6 +51,7 @@ __all__ = [
     "default_model",
     "describe_device",
     "describe_model",
+    "footprint",
     "generate_step_by_step",
     "generation_stepper",
     "learned_merges",
@@ -56,6 +59,8 @@ __all__ = [
     "lora_parameter_count",
     "lora_parameter_table",
     "lora_targets",
+    "memory_footprints",
+    "memory_table",
     "model_path",
     "models_dir",
     "nearest_token_list",
@@ -70,6 +75,7 @@ __all__ = [
     "plot_similarity",
     "plot_temperatures",
     "plot_tokens_per_char",
+    "quantization_config",
     "sampling_distribution",
     "sampling_playground",
     "setup",
