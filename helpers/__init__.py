@@ -23,7 +23,15 @@ from .lora import lora_parameter_count, lora_parameter_table, lora_targets
 from .models import ModelNotFoundError, default_model, model_path
 from .notebook import setup, versions
 from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
-from .quantization import VARIANTS, footprint, memory_footprints, memory_table, quantization_config
+from .quantization import (
+    VARIANTS,
+    footprint,
+    memory_footprints,
+    memory_table,
+    nf4_roundtrip,
+    plot_nf4,
+    quantization_config,
+)
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
@@ -65,6 +73,7 @@ __all__ = [
     "models_dir",
     "nearest_token_list",
     "nearest_tokens",
+    "nf4_roundtrip",
     "parameter_groups",
     "pca_2d",
     "pick_device",
@@ -72,6 +81,7 @@ __all__ = [
     "plot_attention",
     "plot_attention_heads",
     "plot_embeddings_2d",
+    "plot_nf4",
     "plot_similarity",
     "plot_temperatures",
     "plot_tokens_per_char",

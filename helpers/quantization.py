@@ -116,3 +116,47 @@ def memory_table(path, variants=VARIANTS) -> HtmlView:
                  f"{body}</table></div>")
     plain = "\n".join(f"{r.variant}: {r.total / 1e6:,.1f} MB ({r.total / base:.2f} x fp32)" for r in rows)
     return HtmlView(html_text, plain)
+
+
+def nf4_roundtrip(weight, blocksize: int = 64):
+    """(normalized values in [-1, 1], the 16 NF4 levels, dequantized weight) for one real matrix.
+
+    Uses bitsandbytes' own quantize_4bit / dequantize_4bit, so the error is the real one.
+    """
+    import bitsandbytes.functional as F
+    import torch
+
+    if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or not weight.is_floating_point():
+        raise TypeError("pass one floating-point weight matrix, e.g. model.model.layers[0].self_attn.q_proj.weight "
+                        "of a model loaded in fp32 or bf16 (not an already quantized one)")
+    w = weight.detach().float().cpu()
+    if w.numel() % blocksize:
+        raise ValueError(f"the matrix has {w.numel()} values, not a multiple of the block size {blocksize}")
+    blocks = w.reshape(-1, blocksize)
+    normalized = blocks / blocks.abs().amax(dim=1, keepdim=True).clamp_min(1e-12)
+    packed, state = F.quantize_4bit(w, blocksize=blocksize, quant_type="nf4")
+    return normalized.flatten(), F.get_4bit_type("nf4", device="cpu"), F.dequantize_4bit(packed, state)
+
+
+def plot_nf4(weight, *, title: str | None = None):
+    """Left: one real matrix's block-normalized weights with the 16 NF4 levels. Right: the error."""
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    use_cjk_font()
+    normalized, levels, dequantized = nf4_roundtrip(weight)
+    error = (weight.detach().float().cpu() - dequantized).flatten()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    left.hist(normalized.numpy(), bins=200, color="#4e79a7")
+    for level in levels.tolist():
+        left.axvline(level, color="#e15759", linewidth=0.8)
+    left.set_xlabel("weight / absmax of its block of 64")
+    left.set_title("Weights and the 16 NF4 levels（NF4 量化级别）")
+    right.hist(error.numpy(), bins=200, color="#59a14f")
+    right.set_xlabel("weight − dequantized weight")
+    right.set_title(f"Quantization error: mean |error| {error.abs().mean():.2e}")
+    fig.suptitle(title or "")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -35,3 +35,27 @@ def test_table_shows_ratios(footprints):
 def test_unknown_variant_lists_the_known_ones():
     with pytest.raises(ValueError, match="choose from fp32, bf16, 8-bit"):
         H.quantization_config("3-bit")
+
+
+def test_nf4_roundtrip_of_a_real_matrix(smol_model):
+    import torch
+
+    w = smol_model.model.layers[0].self_attn.q_proj.weight
+    normalized, levels, dequantized = H.nf4_roundtrip(w)
+    assert levels.numel() == 16 and float(levels.min()) == -1.0 and float(levels.max()) == 1.0
+    assert float(normalized.abs().max()) == pytest.approx(1.0)
+    assert dequantized.shape == w.shape
+    error = (w.detach() - dequantized).abs()
+    assert float(error.mean()) < 0.2 * float(w.detach().abs().mean())  # about 11 % of a typical weight
+    assert not torch.equal(dequantized, w.detach())  # but real: 4 bits lose information
+    fig = H.plot_nf4(w)
+    assert len(fig.axes[0].lines) == 16
+
+
+def test_nf4_refuses_what_it_cannot_quantize():
+    import torch
+
+    with pytest.raises(TypeError, match="one floating-point weight matrix"):
+        H.nf4_roundtrip(torch.zeros(10, dtype=torch.int64).reshape(2, 5))
+    with pytest.raises(ValueError, match="multiple of the block size 64"):
+        H.nf4_roundtrip(torch.zeros(3, 5))
