@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .checks import int_in
 from .tokens import token_pieces
 
 FIX = ("load the model with attn_implementation=\"eager\" and call it with output_attentions=True "
@@ -26,9 +27,9 @@ def _check(attentions, layer: int | None = None, head: int | None = None):
     if first.dim() != 4:
         raise ValueError(f"each attention tensor should be (batch, heads, query, key), got {tuple(first.shape)}")
     n_layers, n_heads = len(attentions), first.shape[1]
-    if layer is not None and (isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < n_layers):
+    if layer is not None and not int_in(layer, 0, n_layers - 1):
         raise ValueError(f"layer must be an int in 0..{n_layers - 1} (this model has {n_layers} layers), got {layer!r}")
-    if head is not None and (isinstance(head, bool) or not isinstance(head, int) or not 0 <= head < n_heads):
+    if head is not None and not int_in(head, 0, n_heads - 1):
         raise ValueError(f"head must be an int in 0..{n_heads - 1} (this model has {n_heads} heads per layer), "
                          f"got {head!r}")
     return n_layers, n_heads
@@ -98,7 +99,7 @@ def top_heads(attentions, query: int, key: int, n: int = 5) -> list[tuple[int, i
     n_layers, n_heads = _check(attentions)
     seq = attentions[0].shape[-1]
     for name, pos in (("query", query), ("key", key)):
-        if isinstance(pos, bool) or not isinstance(pos, int) or not 0 <= pos < seq:
+        if not int_in(pos, 0, seq - 1):
             raise ValueError(f"{name} must be a position in 0..{seq - 1}, got {pos!r}")
     if key > query:
         raise ValueError(f"a causal model cannot look ahead: key {key} comes after query {query}")

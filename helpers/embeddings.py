@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import int_in
 from .render import HtmlView, content_id, esc
 from .tokens import Piece, token_pieces
 
@@ -57,7 +58,7 @@ def nearest_token_list(model, tokenizer, token, k: int = 10) -> tuple[Piece, lis
     # rows no token maps to are not neighbours.
     weight = weight[: min(weight.shape[0], len(tokenizer))]
     vocab = weight.shape[0]
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < vocab:
+    if not int_in(k, 1, vocab - 1):
         raise ValueError(f"k must be an int between 1 and {vocab - 1:,}, got {k!r}")
     query = token_id(tokenizer, token)
     if query >= vocab:

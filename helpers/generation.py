@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import int_in, is_number
 from .render import HtmlView, bars_html, content_id, esc
 from .tokens import Piece, token_pieces
 
@@ -33,7 +34,7 @@ def _last_logits(logits):
 
 
 def _check_k(k, vocab: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= vocab:
+    if not int_in(k, 1, vocab):
         raise ValueError(f"k must be an int between 1 and the vocabulary size {vocab:,}, got {k!r}")
     return k
 
@@ -145,7 +146,7 @@ def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 2
     """
     import torch
 
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+    if not int_in(max_new_tokens, 1):
         raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
     ids = encode_prompt(model, tokenizer, prompt)
     eos = eos_ids(model)
@@ -184,7 +185,7 @@ def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = 
 
     last = _last_logits(logits)
     vocab = last.numel()
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+    if not is_number(temperature) or not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature!r}. Temperature 0 means greedy: "
                          "use do_sample=False (always the most likely token) instead")
     probs = torch.softmax(last / float(temperature), dim=-1)
@@ -196,7 +197,7 @@ def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = 
         probs = torch.where(mask, probs, torch.zeros_like(probs))
         probs = probs / probs.sum()
     if top_p is not None:
-        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
+        if not is_number(top_p) or not 0 < top_p <= 1:
             raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
     if top_p is not None and top_p < 1:  # top_p = 1 keeps everything (a float32 cumsum would not)
         sorted_probs, order = probs.sort(descending=True)

@@ -8,6 +8,7 @@ B (d_out x r): r·(d_in + d_out) new parameters per adapted matrix, instead of d
 
 from __future__ import annotations
 
+from .checks import int_in
 from .render import HtmlView, content_id, esc
 
 
@@ -28,7 +29,7 @@ def lora_targets(model, target_modules) -> list[tuple[str, int, int]]:
 
 def lora_parameter_count(model, r: int, target_modules) -> int:
     """Trainable parameters of a LoRA adapter of rank r: the sum of r·(d_in + d_out)."""
-    if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+    if not int_in(r, 1):
         raise ValueError(f"rank r must be a positive int, got {r!r}")
     return sum(r * (d_in + d_out) for _, d_in, d_out in lora_targets(model, target_modules))
 
