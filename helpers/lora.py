@@ -14,14 +14,13 @@ from .render import HtmlView, content_id, esc
 
 def lora_targets(model, target_modules) -> list[tuple[str, int, int]]:
     """(name, d_in, d_out) of every nn.Linear whose name ends with one of `target_modules`."""
-    import torch
 
     if isinstance(target_modules, str) or not target_modules:
         raise ValueError("target_modules must be a non-empty list of module names, e.g. ['q_proj', 'v_proj']")
-    found = [(name, m.in_features, m.out_features) for name, m in model.named_modules()
-             if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in set(target_modules)]
+    found = [(name, d_in, d_out) for name, d_in, d_out in _linear_layers(model)
+             if name.split(".")[-1] in set(target_modules)]
     if not found:
-        linear = sorted({n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)})
+        linear = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)})
         raise ValueError(f"no linear layer is named {list(target_modules)}; this model's linear layers are: "
                          f"{', '.join(linear)}")
     return found
@@ -49,3 +48,55 @@ def lora_parameter_table(model, ranks=(1, 2, 4, 8, 16, 64), target_modules=("q_p
                  f"<th>trainable parameters</th><th>share of the model</th></tr>{body}</table></div>")
     plain = "\n".join(f"r={r}: {n:,} ({n / total:.2%})" for r, n in rows)
     return HtmlView(html_text, plain)
+
+
+class LoraConfigError(ValueError):
+    """A LoRA configuration that cannot work on this model."""
+
+
+def check_lora_config(model, config) -> str:
+    """Check a peft.LoraConfig against a model before training; return a one-line summary.
+
+    Catches what PEFT accepts silently or reports late: a rank of 0 or below, and target module
+    names the model does not have (the error lists the linear layers it has).
+    """
+    r = getattr(config, "r", None)
+    if not int_in(r, 1):
+        raise LoraConfigError(f"LoRA rank r must be a positive int (1, 2, 4, 8, 16, ...), got {r!r}: "
+                              "r is the inner size of B·A, so r=0 would train nothing")
+    targets = config.target_modules
+    if targets in (None, "all-linear"):
+        names = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)} - {"lm_head"})  # PEFT's all-linear
+    elif isinstance(targets, str):
+        raise LoraConfigError(f"target_modules={targets!r} is a regular expression; pass a list of module names "
+                              "like ['q_proj', 'v_proj'] so they can be checked")
+    else:
+        names = sorted(targets)
+    try:
+        found = lora_targets(model, names)
+    except ValueError as err:
+        raise LoraConfigError(str(err)) from None
+    missing = sorted(set(names) - {n.split(".")[-1] for n, _, _ in found})
+    if missing:
+        have = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)})
+        raise LoraConfigError(f"this model has no linear layer named {missing}; its linear layers are: "
+                              f"{', '.join(have)}")
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(r * (d_in + d_out) for _, d_in, d_out in found)
+    return (f"LoRA r={r} on {len(found)} matrices ({', '.join(names)}): {trainable:,} trainable parameters, "
+            f"{trainable / total:.2%} of {total:,}")
+
+
+def _linear_layers(model) -> list[tuple[str, int, int]]:
+    """(name, d_in, d_out) of every linear layer; in a PEFT-wrapped model, the frozen layer under its own name."""
+    import torch
+
+    layers = []
+    for name, m in model.named_modules():
+        parts = name.split(".")
+        if not isinstance(m, torch.nn.Linear) or "lora_A" in parts or "lora_B" in parts:
+            continue
+        if parts[-1] == "base_layer":  # PEFT keeps the original layer as q_proj.base_layer
+            name = ".".join(parts[:-1])
+        layers.append((name, m.in_features, m.out_features))
+    return layers

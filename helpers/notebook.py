@@ -6,6 +6,7 @@ import logging
 import os
 import platform
 import sys
+import warnings
 
 # Read by huggingface_hub and transformers when they are imported, so set before that happens.
 QUIET_OFFLINE_DEFAULTS = {
@@ -13,10 +14,16 @@ QUIET_OFFLINE_DEFAULTS = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # progress bars print rates that differ every run
     "TRANSFORMERS_VERBOSITY": "error",  # keep the teaching output free of library chatter
     "TOKENIZERS_PARALLELISM": "false",  # no fork warnings from the Rust tokenizers
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # datasets' map/tokenize bars print rates too
 }
 # Loggers that print the same harmless line in every run; quieted so learners see what matters.
 QUIET_LOGGERS = (
     "bitsandbytes.backends.cpu.ops",  # "Failed to load CPU gemm_4bit_forward from kernels-community"
+)
+# Deprecation notices raised inside the libraries, not by the learner's code; they print on every run.
+QUIET_WARNINGS = (
+    r"`is_gradient_checkpointing` is deprecated",  # PEFT 0.21 calling transformers 5.24
+    r"`gradient_checkpointing` is deprecated",  # TRL 1.16's SFTConfig/DPOConfig field, renamed in transformers 5
 )
 PACKAGES = ("torch", "transformers", "tokenizers", "sentence-transformers", "peft", "trl",
             "bitsandbytes", "datasets", "matplotlib")
@@ -32,6 +39,8 @@ def setup() -> str:
         os.environ.setdefault(key, value)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
     from .fonts import use_cjk_font
 
     use_cjk_font()

@@ -51,6 +51,7 @@ class Footprint:
     weight_bytes: int  # every parameter and buffer as stored (4-bit weights packed two per byte)
     constant_bytes: int  # quantization constants kept beside quantized weights
     quantized_params: int  # parameters stored in 8 or 4 bits
+    layer_bytes: int | None = None  # the decoder layers alone (weights + constants): what quantization shrinks
 
     @property
     def total(self) -> int:
@@ -85,36 +86,75 @@ def footprint(model, variant: str = "") -> Footprint:
     return Footprint(variant, weight, sum(constants.values()), quantized)
 
 
+class QuantizationUnavailableError(RuntimeError):
+    """bitsandbytes is missing or cannot load on this machine."""
+
+
+def require_bitsandbytes() -> str:
+    """Import bitsandbytes or raise a clear error saying what still works without it; returns its version."""
+    try:
+        import bitsandbytes
+    except Exception as err:  # ImportError, or a broken native library raising RuntimeError/OSError
+        reason = (str(err).splitlines() or [""])[0]
+        raise QuantizationUnavailableError(
+            f"bitsandbytes cannot be loaded here ({type(err).__name__}: {reason})."
+            " The 8-bit / 4-bit (QLoRA) cells need it: reinstall it with `make setup` or "
+            "`pip install bitsandbytes==0.50.2`. Everything in full precision (fp32 / bf16 LoRA) runs without it."
+        ) from None
+    return bitsandbytes.__version__
+
+
+def decoder_layers(model):
+    """The stack of transformer blocks (model.model.layers for Llama/Qwen/Phi-3 style models)."""
+    for path in ("model.layers", "transformer.h", "gpt_neox.layers"):
+        module = model
+        for part in path.split("."):
+            module = getattr(module, part, None)
+        if module is not None:
+            return module
+    raise ValueError(f"cannot find the decoder layers of {type(model).__name__}")
+
+
 def memory_footprints(path, variants=VARIANTS) -> list[Footprint]:
     """Load the model once per variant on the CPU and measure each; frees each before the next."""
     import gc
+    from dataclasses import replace
 
     from transformers import AutoModelForCausalLM
 
+    if any(v not in ("fp32", "bf16") for v in variants):
+        require_bitsandbytes()
     rows = []
     for variant in variants:
         model = AutoModelForCausalLM.from_pretrained(path, device_map="cpu", **quantization_config(variant))
-        rows.append(footprint(model, variant))
+        rows.append(replace(footprint(model, variant), layer_bytes=footprint(decoder_layers(model)).total))
         del model
         gc.collect()
     return rows
 
 
-def memory_table(path, variants=VARIANTS) -> HtmlView:
-    """Measured footprint of one model in each precision, with the ratio to fp32."""
-    rows = memory_footprints(path, variants)
-    base = next((r.total for r in rows if r.variant == "fp32"), rows[0].total)
+def memory_table(path_or_rows, variants=VARIANTS) -> HtmlView:
+    """Measured footprint of one model in each precision, with the ratio to fp32.
+
+    Pass a model folder (each variant is loaded and measured) or the rows memory_footprints returned.
+    """
+    rows = list(path_or_rows) if isinstance(path_or_rows, (list, tuple)) else memory_footprints(path_or_rows, variants)
+    base = next((r for r in rows if r.variant == "fp32"), rows[0])
     td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
     body = "".join(
         f"<tr><td style='{td}text-align:left'>{esc(r.variant)}</td><td style='{td}'>{r.total / 1e6:,.1f} MB</td>"
-        f"<td style='{td}'>{r.total / base:.2f}</td><td style='{td}'>{r.constant_bytes / 1e6:,.2f} MB</td>"
+        f"<td style='{td}'>{r.total / base.total:.2f}</td><td style='{td}'>{r.layer_bytes / 1e6:,.1f} MB</td>"
+        f"<td style='{td}'>{r.layer_bytes / base.layer_bytes:.2f}</td>"
+        f"<td style='{td}'>{r.constant_bytes / 1e6:,.2f} MB</td>"
         f"<td style='{td}'>{'' if r.constant_bits_per_param is None else f'{r.constant_bits_per_param:.3f}'}"
         f"</td></tr>" for r in rows)
     html_text = (f"<div id='{content_id('memory', [(r.variant, r.total) for r in rows])}'>"
                  "<table style='border-collapse:collapse;'><tr><th>precision</th><th>footprint</th><th>× fp32</th>"
-                 "<th>of which constants</th><th>constant bits / quantized parameter</th></tr>"
+                 "<th>decoder layers</th><th>× fp32</th>"
+                 "<th>quantization constants</th><th>constant bits / quantized parameter</th></tr>"
                  f"{body}</table></div>")
-    plain = "\n".join(f"{r.variant}: {r.total / 1e6:,.1f} MB ({r.total / base:.2f} x fp32)" for r in rows)
+    plain = "\n".join(f"{r.variant}: {r.total / 1e6:,.1f} MB ({r.total / base.total:.2f} x fp32); decoder layers "
+                      f"{r.layer_bytes / 1e6:,.1f} MB ({r.layer_bytes / base.layer_bytes:.2f} x fp32)" for r in rows)
     return HtmlView(html_text, plain)
 
 

@@ -5,8 +5,11 @@ The network guard is installed here and, through PYTHONPATH, in every child Pyth
 kernels nbval starts inherit this process's environment.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,10 @@ os.environ["LLM_LAB_DEVICE"] = "cpu"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+# Training runs (tests and the ch12 notebooks under nbval) write to a temp folder, not outputs/.
+os.environ["LLM_LAB_OUTPUTS"] = tempfile.mkdtemp(prefix="llm-lab-outputs-")
+atexit.register(shutil.rmtree, os.environ["LLM_LAB_OUTPUTS"], ignore_errors=True)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NETGUARD), os.environ.get("PYTHONPATH")]))
 sys.path.insert(0, str(NETGUARD))
 

@@ -49,7 +49,8 @@ def test_chips_keep_their_layout(smol_tokenizer):
     assert sum("display:inline-block" in s for s in c.styles) >= 10
 
 
-@pytest.mark.parametrize("view", ["workflow", "compare", "mask", "nearest", "next", "anatomy", "lens", "steps"])
+@pytest.mark.parametrize("view", ["workflow", "compare", "mask", "nearest", "next", "anatomy", "lens", "steps",
+                                  "answers", "margins", "memory", "lora"])
 def test_every_view_parses(view, smol_tokenizer, smol_model, four_tokenizers):
     if view == "workflow":
         ids = smol_tokenizer(EVIL).input_ids
@@ -64,6 +65,16 @@ def test_every_view_parses(view, smol_tokenizer, smol_model, four_tokenizers):
         html = H.show_next_token_probs(torch.randn(49152), smol_tokenizer, k=5).html
     elif view == "anatomy":
         html = H.describe_model(smol_model).html
+    elif view == "answers":
+        html = H.answer_table([EVIL], [EVIL, "after"], [[EVIL, EVIL]]).html
+    elif view == "margins":
+        pair = {"prompt": [{"role": "user", "content": EVIL}]}
+        html = H.margin_table([pair], [-1.0], [1.0]).html
+    elif view == "memory":
+        html = H.memory_table([H.quantization.Footprint("fp32", 100, 0, 0, 80),
+                               H.quantization.Footprint(EVIL, 30, 5, 10, 20)]).html
+    elif view == "lora":
+        html = H.lora_parameter_table(smol_model, ranks=[1, 2]).html
     elif view == "lens":
         html = H.logit_lens(smol_model, smol_tokenizer, EVIL)._repr_html_()
     else:

@@ -29,7 +29,34 @@ def test_constants_match_the_qlora_arithmetic(footprints):
 
 def test_table_shows_ratios(footprints):
     view = H.memory_table(H.model_path("smollm2-135m-instruct"), variants=("fp32", "bf16"))
-    assert "0.50" in view.html and repr(view).splitlines()[1] == "bf16: 269.0 MB (0.50 x fp32)"
+    assert "0.50" in view.html
+    assert repr(view).splitlines()[1] == "bf16: 269.0 MB (0.50 x fp32); decoder layers 212.4 MB (0.50 x fp32)"
+    assert repr(H.memory_table(list(footprints.values()))).count("\n") == 4  # rows already measured
+
+
+def test_decoder_layers_in_4_bits_are_under_a_third_of_fp32(footprints):
+    fp32, nf4 = footprints["fp32"].layer_bytes, footprints["4-bit NF4 + double quant"].layer_bytes
+    assert fp32 == pytest.approx(4 * (134_515_008 - 49_152 * 576 - 576), abs=1024)  # all but embedding + final norm
+    assert nf4 / fp32 < 1 / 3  # 0.13 measured
+
+
+def test_missing_bitsandbytes_gets_a_message_that_says_what_still_works(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_bnb(name, *args, **kwargs):
+        if name.split(".")[0] == "bitsandbytes":
+            raise ImportError("libbitsandbytes_cpu.so: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_bnb)
+    with pytest.raises(H.QuantizationUnavailableError, match="cannot open shared object.*pip install bitsandbytes"
+                                                             r".*fp32 / bf16 LoRA\) runs without it"):
+        H.require_bitsandbytes()
+    with pytest.raises(H.QuantizationUnavailableError):
+        H.memory_footprints(H.model_path("smollm2-135m-instruct"), variants=("fp32", "4-bit NF4"))
+    assert len(H.memory_footprints(H.model_path("smollm2-135m-instruct"), variants=("fp32",))) == 1
 
 
 def test_unknown_variant_lists_the_known_ones():

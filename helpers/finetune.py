@@ -1,0 +1,256 @@
+"""Supervised fine-tuning（监督微调） plumbing: check the data, name the run folder, show what changed.
+
+    H.check_chat_rows(dataset, "ch12_sft_train.jsonl")     # names the bad row, if any
+    run = H.new_run_dir("ch12-sft")                         # outputs/ch12-sft-001, -002, ... never reused
+    H.plot_losses({"LoRA": trainer.state.log_history})
+    H.compare_answers(prompts, {"before": base, "after": tuned}, tokenizer)
+
+The training itself (LoraConfig, SFTConfig, SFTTrainer) stays in the notebook and in helpers/train.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .checks import int_in
+from .render import HtmlView, content_id, esc
+
+ROLES = ("system", "user", "assistant")
+
+def outputs_dir() -> Path:
+    """Where runs go: $LLM_LAB_OUTPUTS or <project>/outputs (git-ignored). The tests point it at a temp folder."""
+    env = os.environ.get("LLM_LAB_OUTPUTS")
+    return Path(env).expanduser() if env else Path(__file__).resolve().parent.parent / "outputs"
+
+EXAMPLE_ROW = '{"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}'
+
+
+class DatasetFormatError(ValueError):
+    """A training row that is not in the chat format the trainer expects."""
+
+
+class RunExistsError(FileExistsError):
+    """A run folder that already holds an earlier run."""
+
+
+def _row_problem(row, needs_answer: bool) -> str | None:
+    if not isinstance(row, dict) or "messages" not in row or row["messages"] is None:
+        return "it has no 'messages'"
+    messages = row["messages"]
+    if not isinstance(messages, list) or not messages:
+        return "'messages' must be a non-empty list of {'role': ..., 'content': ...}"
+    for j, m in enumerate(messages):
+        if not isinstance(m, dict) or m.get("role") not in ROLES:
+            return f"message {j} needs a 'role' of {', '.join(ROLES)}"
+        if not isinstance(m.get("content"), str) or not m["content"].strip():
+            return f"message {j} ({m['role']}) has no text in 'content'"
+    if needs_answer and messages[-1]["role"] != "assistant":
+        return "its last message must be the assistant's answer the model learns to give"
+    return None
+
+
+def check_chat_rows(rows, source: str = "the dataset", *, needs_answer: bool = True) -> int:
+    """Check every row is {"messages": [...]} with roles and text; raise naming the first bad row.
+
+    `rows`: a datasets.Dataset or a list of dicts. Returns the number of rows. Row numbers are
+    0-based, as in `dataset[i]`; for a JSONL file, row i is line i + 1.
+    """
+    n = 0
+    for i, row in enumerate(rows):
+        problem = _row_problem(row, needs_answer)
+        if problem:
+            raise DatasetFormatError(f"row {i} of {source} (line {i + 1} of a JSONL file): {problem}. "
+                                     f"Each row must look like {EXAMPLE_ROW}")
+        n += 1
+    if n == 0:
+        raise DatasetFormatError(f"{source} has no rows; each line of the file must look like {EXAMPLE_ROW}")
+    return n
+
+
+def new_run_dir(name: str, root: Path | str | None = None) -> Path:
+    """Create and return a new, empty folder `<root>/<name>-NNN` (outputs/ by default, see outputs_dir).
+
+    The number is one more than the highest existing run of that name, so an earlier run is never
+    overwritten. Example: new_run_dir("ch12-sft") -> outputs/ch12-sft-003 when -001 and -002 exist.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ValueError(f"run name must be letters, digits, '-', '_' or '.', e.g. 'ch12-sft'; got {name!r}")
+    root = Path(root) if root is not None else outputs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    taken = [int(m.group(1)) for p in root.iterdir() if (m := re.fullmatch(re.escape(name) + r"-(\d+)", p.name))]
+    number = max(taken, default=0) + 1
+    while True:  # mkdir without exist_ok: two kernels starting at once still get different folders
+        path = root / f"{name}-{number:03d}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            number += 1
+
+
+def run_dir(path: Path | str, *, overwrite: bool = False) -> Path:
+    """Use a folder you name for a run: refused if it already holds files, unless overwrite=True."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunExistsError(f"{path} is a file, not a folder; choose another output folder")
+    if path.is_dir() and any(path.iterdir()) and not overwrite:
+        raise RunExistsError(f"{path} already holds an earlier run; choose a new folder (or leave it out to get "
+                             f"a fresh outputs/<name>-NNN), or pass overwrite=True / --overwrite to replace it")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def checkpoints(run: Path | str) -> list[Path]:
+    """The finished checkpoints of a run, oldest first: checkpoint-N folders whose trainer state was written.
+
+    The Trainer writes trainer_state.json after the weights, so a folder without it (a run stopped
+    while saving) is skipped.
+    """
+    run = Path(run)
+    found = []
+    for p in run.glob("checkpoint-*"):
+        if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file() and \
+                any((p / f).is_file() for f in ("adapter_model.safetensors", "model.safetensors")):
+            found.append(p)
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def last_checkpoint(run: Path | str) -> Path:
+    """The newest finished checkpoint of a run; a clear error when there is none."""
+    found = checkpoints(run)
+    if not found:
+        raise FileNotFoundError(f"{run} has no finished checkpoint (checkpoint-N with trainer_state.json); "
+                                "the run stopped before its first save: train again with a smaller save_steps")
+    return found[-1]
+
+
+def losses(log_history) -> list[tuple[int, float]]:
+    """(step, training loss) pairs from a Trainer's `state.log_history`."""
+    return [(row["step"], float(row["loss"])) for row in log_history if "loss" in row and "step" in row]
+
+
+def loss_drop(log_history) -> tuple[float, float]:
+    """(first logged loss, last logged loss) of a run, e.g. (3.9, 0.9)."""
+    points = losses(log_history)
+    if not points:
+        raise ValueError("the log has no training loss; train with logging_steps set (and logging_first_step=True)")
+    return points[0][1], points[-1][1]
+
+
+def seconds_per_step(log_history) -> float:
+    """Wall-clock seconds per optimizer step of a finished run (train_runtime / steps)."""
+    for row in reversed(log_history):
+        if "train_runtime" in row:
+            return float(row["train_runtime"]) / max(1, int(row["step"]))
+    raise ValueError("the run has not finished: no train_runtime in its log")
+
+
+def plot_losses(runs: dict, *, title: str = "Training loss（训练损失）"):
+    """One line per run: {"LoRA fp32": trainer.state.log_history, ...} -> Figure."""
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_cjk_font
+
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError("pass a dict of run name -> trainer.state.log_history")
+    use_cjk_font()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for name, log in runs.items():
+        points = losses(log)
+        ax.plot([s for s, _ in points], [v for _, v in points], marker="o", markersize=3, label=str(name))
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss on the answer tokens")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def greedy_answer(model, tokenizer, messages, max_new_tokens: int = 40) -> str:
+    """The model's greedy answer to a chat (list of messages), decoded without special tokens."""
+    import torch
+
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    if not int_in(max_new_tokens, 1, 4096):
+        raise ValueError(f"max_new_tokens must be an int from 1 to 4096, got {max_new_tokens!r}")
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                           return_dict=True).to(model.device)
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
+                             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+    return tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def compare_answers(prompts, models: dict, tokenizer, *, max_new_tokens: int = 40) -> HtmlView:
+    """A table: one row per prompt, one column per model (greedy answers, side by side)."""
+    if not isinstance(models, dict) or not models:
+        raise TypeError("pass models as a dict of column name -> model, e.g. {'before': base, 'after': tuned}")
+    prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+    table = [[greedy_answer(m, tokenizer, p, max_new_tokens) for m in models.values()] for p in prompts]
+    return answer_table(prompts, list(models), table)
+
+
+def answer_table(prompts, columns, table) -> HtmlView:
+    """Render answers already computed: table[i][j] is prompt i's answer from column j."""
+    td = "padding:4px 10px;border-top:1px solid #dddddd;vertical-align:top;text-align:left;"
+    head = "".join(f"<th style='{td}'>{esc(c)}</th>" for c in columns)
+    body = "".join(f"<tr><td style='{td}font-weight:600'>{esc(_text(p))}</td>"
+                   + "".join(f"<td style='{td}'>{esc(a)}</td>" for a in row) + "</tr>"
+                   for p, row in zip(prompts, table, strict=True))
+    html_text = (f"<div id='{content_id('answers', [_text(p) for p in prompts], table)}'>"
+                 f"<table style='border-collapse:collapse;'><tr><th style='{td}'>prompt</th>{head}</tr>{body}"
+                 "</table></div>")
+    plain = "\n".join(f"{_text(p)}\n" + "\n".join(f"  {c}: {a}" for c, a in zip(columns, row, strict=True))
+                      for p, row in zip(prompts, table, strict=True))
+    return HtmlView(html_text, plain)
+
+
+def _text(prompt) -> str:
+    """The user's text of a prompt given as a string or a list of messages."""
+    if isinstance(prompt, str):
+        return prompt
+    return next((m["content"] for m in reversed(prompt) if m.get("role") == "user"), str(prompt))
+
+
+def folder_mb(path: Path | str, pattern: str = "*") -> float:
+    """Size in MB (10^6 bytes) of the files directly in a folder that match `pattern` (not subfolders)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no folder {path}")
+    return sum(p.stat().st_size for p in path.glob(pattern) if p.is_file()) / 1e6
+
+
+def training_table(trainers: dict) -> HtmlView:
+    """Runs side by side: weights in memory, seconds per step, and the loss at the steps all runs logged.
+
+    {"LoRA fp32": trainer, "QLoRA 4-bit": qlora_trainer} -> table.
+    """
+    from .quantization import footprint
+
+    if not isinstance(trainers, dict) or not trainers:
+        raise TypeError("pass a dict of run name -> finished trainer")
+    logs = {name: dict(losses(t.state.log_history)) for name, t in trainers.items()}
+    shared = sorted(set.intersection(*(set(v) for v in logs.values())))
+    if not shared:
+        raise ValueError("the runs logged no loss at a common step; use the same logging_steps")
+    steps = [shared[0], shared[-1]] if len(shared) > 1 else shared
+    rows = [(name, footprint(t.model).total / 1e6, seconds_per_step(t.state.log_history),
+             [logs[name][s] for s in steps]) for name, t in trainers.items()]
+    td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
+    head = "".join(f"<th>loss at step {s}</th>" for s in steps)
+    body = "".join(f"<tr><td style='{td}text-align:left'>{esc(n)}</td><td style='{td}'>{mb:,.1f} MB</td>"
+                   f"<td style='{td}'>{sps:.2f} s</td>" + "".join(f"<td style='{td}'>{v:.3f}</td>" for v in vals)
+                   + "</tr>" for n, mb, sps, vals in rows)
+    key = [(n, round(mb, 1), [round(v, 3) for v in vals]) for n, mb, _, vals in rows]
+    html_text = (f"<div id='{content_id('runs', key)}'>"
+                 "<table style='border-collapse:collapse;'><tr><th>run</th><th>model in memory</th>"
+                 f"<th>seconds per step</th>{head}</tr>{body}</table></div>")
+    plain = "\n".join(f"{n}: {mb:,.1f} MB, {sps:.2f} s/step, loss " + " -> ".join(f"{v:.3f}" for v in vals)
+                      for n, mb, sps, vals in rows)
+    return HtmlView(html_text, plain)

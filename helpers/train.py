@@ -1,0 +1,182 @@
+"""Chapter 12's training recipe as a script: SFT with LoRA or QLoRA, then DPO, on one machine or many.
+
+    python -m helpers.train sft                         # CPU defaults: SmolLM2, 40 steps, a few minutes
+    python -m helpers.train sft --precision 4bit        # QLoRA: the same on a 4-bit base
+    python -m helpers.train dpo --sft outputs/ch12-sft-001
+    LLM_LAB_MODEL=Qwen/Qwen2.5-1.5B-Instruct python -m helpers.train sft --steps 300 --batch-size 16
+    accelerate launch --num_processes 4 -m helpers.train sft --steps 300   # several GPUs (data parallel)
+
+Every run writes a new folder outputs/<method>-NNN (checkpoints every --save-steps, the adapter at
+the end) and never overwrites an earlier run unless --output names one and --overwrite is given.
+The notebook ch12b_fine_tuning.ipynb makes the same calls one cell at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .finetune import check_chat_rows, new_run_dir, run_dir
+from .lora import check_lora_config
+from .preference import check_preference_rows
+
+TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
+PRECISIONS = ("fp32", "bf16", "4bit")
+
+
+def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool = False):
+    """(model, tokenizer, device, precision) with the project's device policy; 4bit = QLoRA's NF4 base."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .device import pick_device
+    from .models import default_model, model_path
+    from .quantization import quantization_config, require_bitsandbytes
+
+    path = model_path(model_name or default_model())
+    device = pick_device()
+    precision = precision or ("bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if precision == "4bit":
+        require_bitsandbytes()
+        from peft import prepare_model_for_kbit_training
+
+        model = AutoModelForCausalLM.from_pretrained(path, device_map=device, trust_remote_code=trust_remote_code,
+                                                     **quantization_config("4-bit NF4 + double quant"))
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=quantization_config(precision)["dtype"],
+                                                     trust_remote_code=trust_remote_code).to(device)
+    return model, tokenizer, device, precision
+
+
+def lora_config(rank: int = 8, targets=TARGETS):
+    from peft import LoraConfig
+
+    return LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.0, target_modules=list(targets),
+                      task_type="CAUSAL_LM")
+
+
+def _output(method: str, output, overwrite: bool) -> Path:
+    return run_dir(output, overwrite=overwrite) if output else new_run_dir(f"ch12-{method}")
+
+
+def _common(device: str, precision: str, steps: int, batch_size: int, learning_rate: float, save_steps, seed: int):
+    """Training arguments shared by SFTConfig and DPOConfig, one comment each."""
+    return dict(
+        max_steps=steps,  # optimizer steps (not epochs): the run's length is fixed whatever the data size
+        per_device_train_batch_size=batch_size,  # examples per step on each device
+        learning_rate=learning_rate,  # LoRA tolerates much larger rates than full fine-tuning
+        lr_scheduler_type="constant",  # a short run: no warm-up or decay to tune
+        logging_steps=5, logging_first_step=True,  # the first loss is the baseline the curve is judged against
+        save_strategy="steps" if save_steps else "no", save_steps=save_steps or steps,  # checkpoint-N folders
+        report_to="none",  # no wandb / tensorboard: nothing leaves the machine
+        use_cpu=device == "cpu",
+        bf16=precision in ("bf16", "4bit") and device == "cuda",  # mixed precision only where the GPU has bf16
+        gradient_checkpointing=False,  # trades compute for memory; a small model does not need it
+        seed=seed, data_seed=seed,  # same data order and same LoRA initialisation every run
+        disable_tqdm=True,  # the loss log is printed every logging_steps instead of a progress bar
+    )
+
+
+def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
+        learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=()):
+    """Supervised fine-tuning with LoRA (QLoRA: precision='4bit'); returns the trainer, adapter in output_dir."""
+    from datasets import load_dataset
+    from trl import SFTConfig, SFTTrainer
+
+    from .store import data_path
+
+    path = Path(data) if Path(data).is_file() else data_path(data)
+    dataset = load_dataset("json", data_files=str(path), split="train")
+    check_chat_rows(dataset, path.name)
+    # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
+    dataset = dataset.map(lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
+                          remove_columns=dataset.column_names)
+    model, tokenizer, device, precision = load(model_name, precision)
+    peft_config = lora_config(rank)
+    print(check_lora_config(model, peft_config))
+    out = _output("sft", output, overwrite)
+    args = SFTConfig(output_dir=str(out), max_length=max_length,
+                     **_common(device, precision, steps, batch_size, learning_rate, save_steps, seed))
+    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         peft_config=peft_config, callbacks=list(callbacks))
+    trainer.train()
+    trainer.save_model(str(out))  # the adapter only: adapter_config.json + adapter_model.safetensors
+    tokenizer.save_pretrained(str(out))
+    return trainer
+
+
+def merged_sft_model(sft_run, model_name=None):
+    """The base model with an SFT adapter merged in: DPO's starting point and its reference."""
+    from peft import PeftModel
+
+    model, tokenizer, _, _ = load(model_name)
+    return PeftModel.from_pretrained(model, str(sft_run)).merge_and_unload(), tokenizer
+
+
+def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,
+        batch_size=4, learning_rate=2e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
+    """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
+    from datasets import load_dataset
+    from trl import DPOConfig, DPOTrainer
+
+    from .store import data_path
+
+    path = Path(data) if Path(data).is_file() else data_path(data)
+    dataset = load_dataset("json", data_files=str(path), split="train")
+    check_preference_rows(dataset, path.name)
+    model, tokenizer = merged_sft_model(sft_run, model_name)
+    peft_config = lora_config(rank)
+    print(check_lora_config(model, peft_config))
+    out = _output("dpo", output, overwrite)
+    device = str(model.device.type)
+    args = DPOConfig(output_dir=str(out), max_length=max_length, beta=beta,
+                     loss_type=["sigmoid", "sft"],  # DPO's loss plus the chosen answers' NLL keeps the text fluent
+                     precompute_ref_log_probs=True,  # the reference's log-probs once, before training
+                     **_common(device, "fp32", steps, batch_size, learning_rate, save_steps, seed))
+    trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                         peft_config=peft_config, callbacks=list(callbacks))
+    trainer.train()
+    trainer.save_model(str(out))
+    tokenizer.save_pretrained(str(out))
+    return trainer
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("method", choices=("sft", "dpo"))
+    parser.add_argument("--model", help="bundled name, folder or cached hub id (default: $LLM_LAB_MODEL or SmolLM2)")
+    parser.add_argument("--sft", help="dpo only: the SFT run folder whose adapter is merged first")
+    parser.add_argument("--data", help="a JSONL file (default: the chapter's data/ch12_*_train.jsonl)")
+    parser.add_argument("--output", help="run folder (default: a new outputs/ch12-<method>-NNN)")
+    parser.add_argument("--overwrite", action="store_true", help="allow --output to name a folder that holds a run")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--precision", choices=PRECISIONS, help="sft only (default: bf16 on a bf16 GPU, else fp32)")
+    parser.add_argument("--save-steps", type=int, help="write checkpoint-N every this many steps")
+    args = parser.parse_args(argv)
+    common = {k: v for k, v in dict(output=args.output, overwrite=args.overwrite, steps=args.steps,
+                                    batch_size=args.batch_size, learning_rate=args.learning_rate, rank=args.rank,
+                                    save_steps=args.save_steps, data=args.data).items() if v is not None}
+    try:
+        if args.method == "sft":
+            trainer = sft(args.model, precision=args.precision, **common)
+        else:
+            if not args.sft:
+                parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")
+            trainer = dpo(args.sft, args.model, **common)
+    except (ValueError, OSError, LookupError, RuntimeError) as err:  # bad input: one line, not a traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"saved to {trainer.args.output_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
