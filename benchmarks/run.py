@@ -17,6 +17,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -170,6 +171,47 @@ def bench_generation_loop() -> list[tuple[str, str, str]]:
     ]
 
 
+TRAIN = """
+import json, statistics, tempfile, time
+import helpers as H
+from helpers import train
+from transformers import TrainerCallback
+
+class StepTimes(TrainerCallback):
+    def __init__(self):
+        self.ends = []
+    def on_step_end(self, args, state, control, **kwargs):
+        self.ends.append(time.perf_counter())
+
+out = {}
+for precision in ("fp32", "4bit"):  # the same recipe, one after the other in this one process
+    timer = StepTimes()
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = train.sft(precision=precision, steps=10, output=tmp + "/run", callbacks=[timer])
+    steps = [b - a for a, b in zip(timer.ends, timer.ends[1:])][1:]  # drop the slow first steps
+    out[precision] = {"step": statistics.median(steps), "mb": H.footprint(trainer.model).total / 1e6}
+    del trainer
+rows = {f.variant: f for f in H.memory_footprints(H.model_path("smollm2-135m-instruct"),
+                                                  ("fp32", "4-bit NF4 + double quant"))}
+out["layers"] = {v: f.layer_bytes / 1e6 for v, f in rows.items()}
+print(json.dumps(out))
+"""
+
+
+def bench_training() -> list[tuple[str, str, str]]:
+    r = in_child(TRAIN)
+    fp32, nf4 = r["layers"]["fp32"], r["layers"]["4-bit NF4 + double quant"]
+    return [
+        ("ch12 LoRA step, fp32 base", f"{r['fp32']['step']:.2f} s",
+         f"SFT r=8 q/k/v/o, batch 4, median of steps 3-10; model in memory {r['fp32']['mb']:.0f} MB"),
+        ("ch12 QLoRA step, 4-bit NF4 base", f"{r['4bit']['step']:.2f} s",
+         f"same recipe and run; model in memory {r['4bit']['mb']:.0f} MB"),
+        ("ch12 QLoRA / LoRA seconds per step", f"{r['4bit']['step'] / r['fp32']['step']:.2f}x", "same run"),
+        ("ch12 decoder layers, 4-bit NF4+DQ / fp32", f"{nf4 / fp32:.2f}x",
+         f"{nf4:.1f} MB vs {fp32:.1f} MB, quantization constants counted (goal: at most 1/3)"),
+    ]
+
+
 def bench_notebooks() -> list[tuple[str, str, str]]:
     """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it."""
     rows = []
@@ -182,6 +224,31 @@ def bench_notebooks() -> list[tuple[str, str, str]]:
             raise SystemExit(f"{nb.name} failed:\n{proc.stderr.decode()[-2000:]}")
         rows.append((f"{nb.stem} executed", f"{time.perf_counter() - start:.0f} s",
                      "fresh kernel, kernel start included"))
+    ch12 = [float(value[:-2]) for name, value, _ in rows if name.startswith("ch12")]
+    if ch12:
+        rows.append(("ch12 notebooks together", f"{sum(ch12):.0f} s", "goal: under 6 minutes on 2 cores"))
+    return rows
+
+
+def bench_browser() -> list[tuple[str, str, str]]:
+    """The browser suite (tests/test_browser.py) timed as a whole, and its per-interaction latencies."""
+    timings = ROOT / "tests" / "screenshots" / "browser_timings.json"
+    timings.unlink(missing_ok=True)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "tests/test_browser.py", "-q", "-p", "no:cacheprovider",
+                           "-o", "addopts="], capture_output=True, text=True, env=ENV, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 or not timings.is_file():
+        return [("browser suite", "failed", (proc.stdout + proc.stderr).strip().splitlines()[-1][:100])]
+    t = json.loads(timings.read_text())
+    rows = [("browser suite, all notebooks + static site", f"{wall / 60:.1f} min", "JupyterLab + headless Chromium")]
+    goals = {"tokenizer playground: key to redraw": "goal < 300 ms",
+             "sampling playground: slider to redraw": "goal < 300 ms",
+             "generation stepper: next token to new chip": "goal < 1 s",
+             "similarity playground: edit to new heatmap": "re-embeds every sentence"}
+    for label, goal in goals.items():
+        if label in t:
+            rows.append((f"browser: {label}", f"{t[label] * 1000:.0f} ms", f"key/click to updated output; {goal}"))
     return rows
 
 
@@ -189,14 +256,27 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
+        ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/
+        rows = measure(args.quick)
+    report(rows)
+
+
+def measure(quick: bool) -> list[tuple[str, str, str]]:
     rows = []
-    rows += bench_import(1 if args.quick else 5)
-    rows += bench_load(1 if args.quick else 3)
+    rows += bench_import(1 if quick else 5)
+    rows += bench_load(1 if quick else 3)
     rows += bench_generate()
     rows += bench_playground()
     rows += bench_generation_loop()
-    if not args.quick:
+    rows += bench_training()
+    if not quick:
         rows += bench_notebooks()
+        rows += bench_browser()
+    return rows
+
+
+def report(rows) -> None:
     print(f"\nllm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
     w = max(len(r[0]) for r in rows)
