@@ -17,12 +17,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error \
            TOKENIZERS_PARALLELISM=false HF_DATASETS_DISABLE_PROGRESS_BARS=1
 
-.PHONY: help setup venv models lab test lint notebooks bench clean distclean
+.PHONY: help setup venv models lab test lint notebooks html bench clean distclean
 
 help:
 	@echo "make lab        set up (first run only) and start JupyterLab on notebooks/"
 	@echo "make test       set up (first run only), then lint, unit tests and every notebook (nbval)"
 	@echo "make notebooks  re-execute every notebook in place (refreshes the stored outputs)"
+	@echo "make html       write site/: every executed notebook as a static page, readable offline"
 	@echo "make bench      run benchmarks/ and print one table of measured figures"
 	@echo "make models     fetch the bundled models (and \$$LLM_LAB_MODEL if it is a hub id)"
 	@echo "make distclean  delete .venv and models/ (set-up will redo them)"
@@ -65,6 +66,9 @@ notebooks: setup
 	$(OFFLINE) PYTHONPATH=$(CURDIR)/tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
 	$(BIN)/python tests/strip_widget_views.py $(NOTEBOOKS)
+
+html: $(STAMP)
+	$(BIN)/python -m helpers.site
 
 bench: setup
 	$(OFFLINE) $(BIN)/python benchmarks/run.py

@@ -39,7 +39,7 @@ from .generation import (
 )
 from .logit_lens import logit_lens
 from .lora import LoraConfigError, check_lora_config, lora_parameter_count, lora_parameter_table, lora_targets
-from .models import ModelNotFoundError, default_model, model_path
+from .models import ModelNotFoundError, TokenizerMismatchError, check_pair, default_model, model_path
 from .notebook import setup, versions
 from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
 from .preference import answer_logprob, check_preference_rows, margin_table, preference_margins
@@ -70,6 +70,7 @@ __all__ = [
     "HtmlView",
     "LoraConfigError",
     "ModelNotFoundError",
+    "TokenizerMismatchError",
     "NoPadTokenError",
     "NotOneTokenError",
     "Piece",
@@ -82,6 +83,7 @@ __all__ = [
     "attention_matrix",
     "bundled_model_names",
     "bundled_names",
+    "check_pair",
     "check_chat_rows",
     "check_lora_config",
     "check_preference_rows",

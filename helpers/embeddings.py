@@ -53,6 +53,9 @@ def nearest_token_list(model, tokenizer, token, k: int = 10) -> tuple[Piece, lis
     """The query token and its k nearest tokens by cosine similarity of input embeddings."""
     import torch
 
+    from .models import check_pair
+
+    check_pair(model, tokenizer)
     weight = model.get_input_embeddings().weight.detach().float()  # (rows, hidden)
     # Some models pad the table beyond the tokenizer (Qwen2.5: 151,936 rows for 151,669 tokens);
     # rows no token maps to are not neighbours.

@@ -179,6 +179,9 @@ def greedy_answer(model, tokenizer, messages, max_new_tokens: int = 40) -> str:
         messages = [{"role": "user", "content": messages}]
     if not int_in(max_new_tokens, 1, 4096):
         raise ValueError(f"max_new_tokens must be an int from 1 to 4096, got {max_new_tokens!r}")
+    from .models import check_pair
+
+    check_pair(model, tokenizer)
     inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True).to(model.device)
     with torch.no_grad():

@@ -120,6 +120,9 @@ def encode_prompt(model, tokenizer, prompt: str):
         raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
     if not prompt.strip():
         raise ValueError("the prompt is empty: type some text for the model to continue")
+    from .models import check_pair
+
+    check_pair(model, tokenizer)
     ids = tokenizer(prompt, return_tensors="pt").input_ids
     limit = getattr(model.config, "max_position_embeddings", None)
     if limit and ids.shape[1] >= limit:

@@ -109,3 +109,26 @@ def _cached_hub_snapshot(repo_id: str) -> Path:
         f"`LLM_LAB_MODEL={repo_id} make models` (or `python -m helpers.fetch {repo_id}`), "
         f"then try again. Or use a bundled model: {_bundled_list()}."
     )
+
+
+class TokenizerMismatchError(ValueError):
+    """A tokenizer and a model that do not belong together (their vocabularies differ)."""
+
+
+# Models may pad their embedding table beyond the tokenizer (Qwen2.5: 151,936 rows for 151,669
+# tokens; Phi-3: 32,064 for 32,011); a gap this large means another model's tokenizer.
+PADDING_SLACK = 1024
+
+
+def check_pair(model, tokenizer) -> None:
+    """Raise if the tokenizer cannot be the model's own: more tokens than embedding rows, or far fewer."""
+    embeddings = model.get_input_embeddings()
+    rows, n = getattr(embeddings, "num_embeddings", None), len(tokenizer)
+    if rows is None:
+        return
+    if n > rows or rows - n > PADDING_SLACK:
+        raise TokenizerMismatchError(
+            f"this tokenizer has {n:,} tokens but the model's embedding table has {rows:,} rows: they come from "
+            "different models. Load both from the same name: MODEL = H.default_model(), then "
+            "AutoTokenizer.from_pretrained(H.model_path(MODEL)) and AutoModelForCausalLM.from_pretrained(...) "
+            "with the same H.model_path(MODEL)")
