@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -212,21 +213,29 @@ def bench_training() -> list[tuple[str, str, str]]:
     ]
 
 
+NOTEBOOK = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--stdout",
+                       "--ExecutePreprocessor.timeout=1800", {path!r}], capture_output=True)
+wall = time.perf_counter() - start
+if proc.returncode:
+    sys.exit(proc.stderr.decode()[-2000:])
+# the largest descendant waited for: the kernel (nbconvert waits for it), in KiB on Linux
+print(json.dumps({{"s": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+"""
+
+
 def bench_notebooks() -> list[tuple[str, str, str]]:
-    """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it."""
-    rows = []
+    """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it; time and peak RSS."""
+    rows, ch12 = [], 0.0
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                               "--stdout", "--ExecutePreprocessor.timeout=1800", str(nb)],
-                              capture_output=True, env=ENV, cwd=ROOT)
-        if proc.returncode != 0:
-            raise SystemExit(f"{nb.name} failed:\n{proc.stderr.decode()[-2000:]}")
-        rows.append((f"{nb.stem} executed", f"{time.perf_counter() - start:.0f} s",
-                     "fresh kernel, kernel start included"))
-    ch12 = [float(value[:-2]) for name, value, _ in rows if name.startswith("ch12")]
+        r = in_child(NOTEBOOK.format(path=str(nb)))
+        rows.append((f"{nb.stem} executed", f"{r['s']:.0f} s",
+                     f"fresh kernel, kernel start included; peak RSS {r['rss_mb']:,.0f} MB"))
+        ch12 += r["s"] if nb.name.startswith("ch12") else 0
     if ch12:
-        rows.append(("ch12 notebooks together", f"{sum(ch12):.0f} s", "goal: under 6 minutes on 2 cores"))
+        rows.append(("ch12 notebooks together", f"{ch12:.0f} s", "goal: under 6 minutes on 2 cores"))
     return rows
 
 
@@ -254,12 +263,21 @@ def bench_browser() -> list[tuple[str, str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks")
+    parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks or browser")
+    parser.add_argument("--write", metavar="FILE", help="also write the table into FILE (e.g. BENCHMARKS.md)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
         ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/
         rows = measure(args.quick)
-    report(rows)
+    table = report(rows)
+    print(table)
+    if args.write:
+        path = Path(args.write)
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+        block = f"{begin}\n{table}\n{end}"
+        text = re.sub(f"{begin}.*?{end}", lambda _m: block, text, flags=re.S) if begin in text else text + block
+        path.write_text(text, encoding="utf-8")
 
 
 def measure(quick: bool) -> list[tuple[str, str, str]]:
@@ -276,14 +294,25 @@ def measure(quick: bool) -> list[tuple[str, str, str]]:
     return rows
 
 
-def report(rows) -> None:
-    print(f"\nllm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
+def machine() -> str:
+    mem = ""
+    if Path("/proc/meminfo").is_file():
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024**2:.0f} GB RAM"
+    import torch  # only for the build string: the CPU or CUDA build changes every figure
+
+    gpu = "no GPU" if not torch.cuda.is_available() else torch.cuda.get_device_name(0)
+    return (f"{platform.machine()}, {os.cpu_count()} cores{mem}, {gpu}, Python {platform.python_version()}, "
+            f"torch {torch.__version__}")
+
+
+def report(rows) -> str:
+    lines = [f"llm-concepts-lab benchmarks · {time.strftime('%Y-%m-%d')} · {machine()}", ""]
     w = max(len(r[0]) for r in rows)
-    print(f"| {'figure':{w}} | {'value':>9} | how |")
-    print(f"|{'-' * (w + 2)}|{'-' * 11}|-----|")
-    for name, value, how in rows:
-        print(f"| {name:{w}} | {value:>9} | {how} |")
+    lines.append(f"| {'figure':{w}} | {'value':>9} | how |")
+    lines.append(f"|{'-' * (w + 2)}|{'-' * 11}|-----|")
+    lines += [f"| {name:{w}} | {value:>9} | {how} |" for name, value, how in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

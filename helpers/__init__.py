@@ -39,7 +39,14 @@ from .generation import (
 )
 from .logit_lens import logit_lens
 from .lora import LoraConfigError, check_lora_config, lora_parameter_count, lora_parameter_table, lora_targets
-from .models import ModelNotFoundError, TokenizerMismatchError, check_pair, default_model, model_path
+from .models import (
+    ModelNotFoundError,
+    TokenizerMismatchError,
+    check_pair,
+    default_model,
+    model_path,
+    trust_remote_code,
+)
 from .notebook import setup, versions
 from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
 from .preference import answer_logprob, check_preference_rows, margin_table, preference_margins
@@ -151,6 +158,7 @@ __all__ = [
     "tokenizer_playground",
     "tokenizer_rows",
     "tokens_per_char",
+    "trust_remote_code",
     "training_table",
     "top_candidates",
     "top_heads",

@@ -48,6 +48,8 @@ def _row_problem(row, needs_answer: bool) -> str | None:
             return f"message {j} ({m['role']}) has no text in 'content'"
     if needs_answer and messages[-1]["role"] != "assistant":
         return "its last message must be the assistant's answer the model learns to give"
+    if needs_answer and len(messages) < 2:
+        return "it has an answer but no question: put a user message before the assistant's answer"
     return None
 
 
@@ -121,8 +123,10 @@ def last_checkpoint(run: Path | str) -> Path:
     """The newest finished checkpoint of a run; a clear error when there is none."""
     found = checkpoints(run)
     if not found:
-        raise FileNotFoundError(f"{run} has no finished checkpoint (checkpoint-N with trainer_state.json); "
-                                "the run stopped before its first save: train again with a smaller save_steps")
+        raise FileNotFoundError(f"{run} has no finished checkpoint (checkpoint-N with trainer_state.json): the run "
+                                "stopped before its first save, or saved none. Train with --save-steps N "
+                                "(save_steps=N in SFTConfig); a run that finished keeps its adapter in the folder "
+                                "itself (adapter_model.safetensors)")
     return found[-1]
 
 

@@ -132,3 +132,14 @@ def check_pair(model, tokenizer) -> None:
             "different models. Load both from the same name: MODEL = H.default_model(), then "
             "AutoTokenizer.from_pretrained(H.model_path(MODEL)) and AutoModelForCausalLM.from_pretrained(...) "
             "with the same H.model_path(MODEL)")
+
+
+TRUST_ENV = "LLM_LAB_TRUST_REMOTE_CODE"
+
+
+def trust_remote_code() -> bool:
+    """False unless LLM_LAB_TRUST_REMOTE_CODE=1: the one switch that lets a model's own Python code run.
+
+    Models built into transformers (Llama, Qwen, Phi-3, SmolLM2) never need it.
+    """
+    return os.environ.get(TRUST_ENV, "").strip() == "1"

@@ -2,12 +2,15 @@
 
     python -m helpers.train sft                         # CPU defaults: SmolLM2, 40 steps, a few minutes
     python -m helpers.train sft --precision 4bit        # QLoRA: the same on a 4-bit base
+    python -m helpers.train sft --resume outputs/ch12-sft-001   # continue a run stopped part-way
     python -m helpers.train dpo --sft outputs/ch12-sft-001
     LLM_LAB_MODEL=Qwen/Qwen2.5-1.5B-Instruct python -m helpers.train sft --steps 300 --batch-size 16
     accelerate launch --num_processes 4 -m helpers.train sft --steps 300   # several GPUs (data parallel)
 
-Every run writes a new folder outputs/<method>-NNN (checkpoints every --save-steps, the adapter at
-the end) and never overwrites an earlier run unless --output names one and --overwrite is given.
+Every run writes a new folder outputs/ch12-<method>-NNN (checkpoint-N every --save-steps, the
+adapter at the end) and never overwrites an earlier run unless --output names one and --overwrite
+is given. Under accelerate launch each process trains on its own --batch-size examples per step
+(4 GPUs x 16 = 64 per step) and the main process writes the folder.
 The notebook ch12b_fine_tuning.ipynb makes the same calls one cell at a time.
 """
 
@@ -17,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .finetune import check_chat_rows, new_run_dir, run_dir
+from .finetune import check_chat_rows, last_checkpoint, new_run_dir, run_dir
 from .lora import check_lora_config
 from .preference import check_preference_rows
 
@@ -25,13 +28,20 @@ TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 PRECISIONS = ("fp32", "bf16", "4bit")
 
 
-def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool = False):
-    """(model, tokenizer, device, precision) with the project's device policy; 4bit = QLoRA's NF4 base."""
+def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool | None = None):
+    """(model, tokenizer, device, precision) with the project's device policy; 4bit = QLoRA's NF4 base.
+
+    trust_remote_code defaults to H.trust_remote_code(): False unless LLM_LAB_TRUST_REMOTE_CODE=1.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .device import pick_device
     from .models import default_model, model_path
+    from .models import trust_remote_code as trust_setting
+
+    if trust_remote_code is None:
+        trust_remote_code = trust_setting()
     from .quantization import quantization_config, require_bitsandbytes
 
     path = model_path(model_name or default_model())
@@ -42,14 +52,19 @@ def load(model_name: str | None = None, precision: str | None = None, *, trust_r
     tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     if precision == "4bit":
         require_bitsandbytes()
+        from accelerate import PartialState
         from peft import prepare_model_for_kbit_training
 
-        model = AutoModelForCausalLM.from_pretrained(path, device_map=device, trust_remote_code=trust_remote_code,
+        # under accelerate launch each process puts its copy on its own GPU, not all on cuda:0
+        placement = {"": PartialState().process_index} if device == "cuda" else device
+        model = AutoModelForCausalLM.from_pretrained(path, device_map=placement, trust_remote_code=trust_remote_code,
                                                      **quantization_config("4-bit NF4 + double quant"))
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     else:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=quantization_config(precision)["dtype"],
-                                                     trust_remote_code=trust_remote_code).to(device)
+                                                     trust_remote_code=trust_remote_code)
+        if device != "cuda":  # on GPUs the Trainer places each process's copy on its own device
+            model = model.to(device)
     return model, tokenizer, device, precision
 
 
@@ -61,7 +76,17 @@ def lora_config(rank: int = 8, targets=TARGETS):
 
 
 def _output(method: str, output, overwrite: bool) -> Path:
-    return run_dir(output, overwrite=overwrite) if output else new_run_dir(f"ch12-{method}")
+    """The run folder, chosen once on the main process and shared with the others under accelerate launch."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    state = PartialState()
+    chosen = [None]
+    if state.is_main_process:
+        chosen = [str(run_dir(output, overwrite=overwrite) if output else new_run_dir(f"ch12-{method}"))]
+    if state.num_processes > 1:
+        broadcast_object_list(chosen)
+    return Path(chosen[0])
 
 
 def _common(device: str, precision: str, steps: int, batch_size: int, learning_rate: float, save_steps, seed: int):
@@ -83,8 +108,13 @@ def _common(device: str, precision: str, steps: int, batch_size: int, learning_r
 
 
 def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
-        learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=()):
-    """Supervised fine-tuning with LoRA (QLoRA: precision='4bit'); returns the trainer, adapter in output_dir."""
+        learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=(),
+        resume=None):
+    """Supervised fine-tuning with LoRA (QLoRA: precision='4bit'); returns the trainer, adapter in output_dir.
+
+    resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
+    in that same folder (same data, same settings).
+    """
     from datasets import load_dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -96,30 +126,36 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
     dataset = dataset.map(lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
                           remove_columns=dataset.column_names)
+    checkpoint = last_checkpoint(resume) if resume else None  # before loading anything: fail fast
     model, tokenizer, device, precision = load(model_name, precision)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
-    out = _output("sft", output, overwrite)
+    out = Path(resume) if resume else _output("sft", output, overwrite)
     args = SFTConfig(output_dir=str(out), max_length=max_length,
                      **_common(device, precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=list(callbacks))
-    trainer.train()
-    trainer.save_model(str(out))  # the adapter only: adapter_config.json + adapter_model.safetensors
-    tokenizer.save_pretrained(str(out))
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    _save(trainer, tokenizer, out)
     return trainer
 
 
+def _save(trainer, tokenizer, out: Path) -> None:
+    trainer.save_model(str(out))  # the adapter only: adapter_config.json + adapter_model.safetensors
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out))
+
+
 def merged_sft_model(sft_run, model_name=None):
-    """The base model with an SFT adapter merged in: DPO's starting point and its reference."""
+    """(model, tokenizer, precision): the base with an SFT adapter merged in, DPO's start and reference."""
     from peft import PeftModel
 
-    model, tokenizer, _, _ = load(model_name)
-    return PeftModel.from_pretrained(model, str(sft_run)).merge_and_unload(), tokenizer
+    model, tokenizer, _, precision = load(model_name)
+    return PeftModel.from_pretrained(model, str(sft_run)).merge_and_unload(), tokenizer, precision
 
 
 def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,
-        batch_size=4, learning_rate=2e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
+        batch_size=4, learning_rate=3e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
     """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
     from datasets import load_dataset
     from trl import DPOConfig, DPOTrainer
@@ -129,20 +165,22 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     path = Path(data) if Path(data).is_file() else data_path(data)
     dataset = load_dataset("json", data_files=str(path), split="train")
     check_preference_rows(dataset, path.name)
-    model, tokenizer = merged_sft_model(sft_run, model_name)
+    if not Path(sft_run, "adapter_model.safetensors").is_file():
+        raise FileNotFoundError(f"{sft_run} holds no SFT adapter (adapter_model.safetensors); pass the folder an "
+                                "sft run printed, e.g. --sft outputs/ch12-sft-001")
+    model, tokenizer, precision = merged_sft_model(sft_run, model_name)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
     out = _output("dpo", output, overwrite)
-    device = str(model.device.type)
+    from .device import pick_device
+
     args = DPOConfig(output_dir=str(out), max_length=max_length, beta=beta,
                      loss_type=["sigmoid", "sft"],  # DPO's loss plus the chosen answers' NLL keeps the text fluent
-                     precompute_ref_log_probs=True,  # the reference's log-probs once, before training
-                     **_common(device, "fp32", steps, batch_size, learning_rate, save_steps, seed))
+                     **_common(pick_device(), precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=list(callbacks))
     trainer.train()
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))
+    _save(trainer, tokenizer, out)
     return trainer
 
 
@@ -159,14 +197,18 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--precision", choices=PRECISIONS, help="sft only (default: bf16 on a bf16 GPU, else fp32)")
-    parser.add_argument("--save-steps", type=int, help="write checkpoint-N every this many steps")
+    parser.add_argument("--save-steps", type=int, default=20, help="write checkpoint-N every this many steps "
+                        "(default 20; 0 for none)")
+    parser.add_argument("--resume", metavar="RUN", help="sft only: continue a stopped run from its last checkpoint")
     args = parser.parse_args(argv)
     common = {k: v for k, v in dict(output=args.output, overwrite=args.overwrite, steps=args.steps,
                                     batch_size=args.batch_size, learning_rate=args.learning_rate, rank=args.rank,
-                                    save_steps=args.save_steps, data=args.data).items() if v is not None}
+                                    save_steps=args.save_steps or None, data=args.data).items() if v is not None}
+    if args.method == "dpo" and (args.precision or args.resume):
+        parser.error("--precision and --resume are for sft; dpo uses the precision of the SFT run's base model")
     try:
         if args.method == "sft":
-            trainer = sft(args.model, precision=args.precision, **common)
+            trainer = sft(args.model, precision=args.precision, resume=args.resume, **common)
         else:
             if not args.sft:
                 parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")

@@ -29,13 +29,15 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-dev-shm-usage"]
 INSTALL_HINT = ("Chromium not found: install Debian's package (`sudo apt-get install chromium`) or set "
-                "LLM_LAB_CHROMIUM=/path/to/chromium to run the browser tests")
+                "LLM_LAB_CHROMIUM=/path/to/chromium to run the browser tests"
+                + (f" (LLM_LAB_CHROMIUM={os.environ['LLM_LAB_CHROMIUM']} is not a file)"
+                   if os.environ.get("LLM_LAB_CHROMIUM") else ""))
 
 
 def chromium_path() -> str | None:
     """Debian's chromium, or $LLM_LAB_CHROMIUM; None when there is none."""
     env = os.environ.get("LLM_LAB_CHROMIUM")
-    if env:
+    if env:  # named explicitly: that one or none, as .ci/run does
         return env if Path(env).is_file() else None
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -147,11 +149,13 @@ RUN_ALL = """async () => {
   return true;
 }"""
 
+# Done when every cell has run, or when the kernel is idle after an error (Run All stops there).
 DONE = """() => {
   const w = window.jupyterapp.shell.currentWidget;
   const cells = w.content.widgets.filter(c => c.model.type === 'code');
   const kernel = w.sessionContext.session.kernel;
-  return kernel.status === 'idle' && cells.every(c => c.model.executionCount !== null);
+  const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+  return kernel.status === 'idle' && (failed || cells.every(c => c.model.executionCount !== null));
 }"""
 
 ERRORS = """() => {
@@ -178,7 +182,7 @@ def shut_down(page) -> None:
         page.close()
 
 
-def run_all_cells(page, timeout_s: float = 900) -> float:
+def run_all_cells(page, timeout_s: float = 1800) -> float:
     """Clear outputs, run every cell as the Run All menu does, wait until all ran; returns seconds."""
     start = time.perf_counter()
     page.evaluate(RUN_ALL)

@@ -50,7 +50,7 @@ def test_chips_keep_their_layout(smol_tokenizer):
 
 
 @pytest.mark.parametrize("view", ["workflow", "compare", "mask", "nearest", "next", "anatomy", "lens", "steps",
-                                  "answers", "margins", "memory", "lora"])
+                                  "answers", "margins", "memory", "lora", "training"])
 def test_every_view_parses(view, smol_tokenizer, smol_model, four_tokenizers):
     if view == "workflow":
         ids = smol_tokenizer(EVIL).input_ids
@@ -73,6 +73,12 @@ def test_every_view_parses(view, smol_tokenizer, smol_model, four_tokenizers):
     elif view == "memory":
         html = H.memory_table([H.quantization.Footprint("fp32", 100, 0, 0, 80),
                                H.quantization.Footprint(EVIL, 30, 5, 10, 20)]).html
+    elif view == "training":
+        from types import SimpleNamespace
+
+        log = [{"loss": 2.0, "step": 1}, {"loss": 1.0, "step": 5}, {"train_runtime": 5.0, "step": 5}]
+        run = SimpleNamespace(state=SimpleNamespace(log_history=log), model=torch.nn.Linear(4, 4))
+        html = H.training_table({EVIL: run, "other": run}).html
     elif view == "lora":
         html = H.lora_parameter_table(smol_model, ranks=[1, 2]).html
     elif view == "lens":

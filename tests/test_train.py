@@ -110,6 +110,57 @@ def test_bad_rank_is_refused_before_training(data, tmp_path, rank, match):
         train.sft(data=str(data), output=tmp_path / "run", rank=rank, **TINY)
 
 
+HIDE_BITSANDBYTES = """
+import importlib.metadata, importlib.util, sys
+real_find_spec, real_version = importlib.util.find_spec, importlib.metadata.version
+def find_spec(name, *a, **k):
+    return None if name.split(".")[0] == "bitsandbytes" else real_find_spec(name, *a, **k)
+def version(name):
+    if name == "bitsandbytes":
+        raise importlib.metadata.PackageNotFoundError(name)
+    return real_version(name)
+importlib.util.find_spec, importlib.metadata.version = find_spec, version
+sys.modules["bitsandbytes"] = None  # `import bitsandbytes` now fails as if it were not installed
+"""
+
+
+def test_without_bitsandbytes_lora_trains_and_qlora_says_why_not(data, tmp_path):
+    import subprocess
+    import sys
+
+    code = HIDE_BITSANDBYTES + f"""
+import helpers as H
+from helpers import train
+trainer = train.sft(data={str(data)!r}, output={str(tmp_path / "run")!r}, precision="fp32", steps=1, batch_size=2,
+                    max_length=64)
+print("LORA_STEPS", trainer.state.global_step)
+try:
+    train.load(precision="4bit")
+except H.QuantizationUnavailableError as err:
+    print("QLORA_ERROR", err)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "LORA_STEPS 1" in proc.stdout, proc.stderr[-2000:]
+    assert "QLORA_ERROR bitsandbytes cannot be loaded here" in proc.stdout and "pip install" in proc.stdout
+
+
+def test_a_stopped_run_resumes_from_its_last_checkpoint(data, tmp_path):
+    from transformers import TrainerCallback
+
+    class StopAtStep3(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 3:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train.sft(data=str(data), output=tmp_path / "run", save_steps=2, callbacks=[StopAtStep3()],
+                  **{**TINY, "steps": 4})
+    resumed = train.sft(data=str(data), resume=tmp_path / "run", save_steps=2, **{**TINY, "steps": 4})
+    assert resumed.state.global_step == 4 and (tmp_path / "run" / "adapter_model.safetensors").is_file()
+    with pytest.raises(FileNotFoundError, match="--save-steps"):
+        train.sft(data=str(data), resume=tmp_path / "empty", **TINY)
+
+
 def test_the_fp32_path_never_needs_bitsandbytes(data, tmp_path, monkeypatch):
     def unavailable():
         raise H.QuantizationUnavailableError("bitsandbytes cannot be loaded here")
@@ -137,7 +188,7 @@ def test_dpo_raises_the_margin_on_its_training_pairs(trained, tmp_path):
     pairs = [json.loads(line) for line in open(H.data_path("ch12_preferences_train.jsonl"))][:4]
     path = tmp_path / "pairs.jsonl"
     path.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")
-    start, tokenizer = train.merged_sft_model(run)
+    start, tokenizer, _ = train.merged_sft_model(run)
     before = H.preference_margins(start, tokenizer, pairs)
     dpo = train.dpo(run, data=str(path), output=tmp_path / "dpo", steps=3, batch_size=2, learning_rate=5e-4)
     after = H.preference_margins(dpo.model, tokenizer, pairs)
