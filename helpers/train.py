@@ -107,6 +107,18 @@ def _common(device: str, precision: str, steps: int, batch_size: int, learning_r
     )
 
 
+def _load_rows(data, check):
+    """A JSONL file (a path, or a name in data/) as a datasets.Dataset, checked row by row before any model loads."""
+    from datasets import load_dataset
+
+    from .store import data_path
+
+    path = Path(data) if Path(data).is_file() else data_path(data)
+    dataset = load_dataset("json", data_files=str(path), split="train")
+    check(dataset, path.name)
+    return dataset
+
+
 def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
         learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=(),
         resume=None):
@@ -115,14 +127,10 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
     resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
     in that same folder (same data, same settings).
     """
-    from datasets import load_dataset
     from trl import SFTConfig, SFTTrainer
 
-    from .store import data_path
 
-    path = Path(data) if Path(data).is_file() else data_path(data)
-    dataset = load_dataset("json", data_files=str(path), split="train")
-    check_chat_rows(dataset, path.name)
+    dataset = _load_rows(data, check_chat_rows)
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
     dataset = dataset.map(lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
                           remove_columns=dataset.column_names)
@@ -157,14 +165,10 @@ def merged_sft_model(sft_run, model_name=None):
 def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,
         batch_size=4, learning_rate=3e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
     """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
-    from datasets import load_dataset
     from trl import DPOConfig, DPOTrainer
 
-    from .store import data_path
 
-    path = Path(data) if Path(data).is_file() else data_path(data)
-    dataset = load_dataset("json", data_files=str(path), split="train")
-    check_preference_rows(dataset, path.name)
+    dataset = _load_rows(data, check_preference_rows)
     if not Path(sft_run, "adapter_model.safetensors").is_file():
         raise FileNotFoundError(f"{sft_run} holds no SFT adapter (adapter_model.safetensors); pass the folder an "
                                 "sft run printed, e.g. --sft outputs/ch12-sft-001")

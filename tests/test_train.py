@@ -61,17 +61,24 @@ def test_training_changed_the_model(trained, smol_model):
         .abs().max() > 0.1
 
 
-def test_an_interrupted_run_leaves_its_last_finished_checkpoint_loadable(data, tmp_path):
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, TrainerCallback
+def stop_at_step_3():
+    """A callback that stops training the way Ctrl-C does, at a known moment."""
+    from transformers import TrainerCallback
 
-    class StopAtStep3(TrainerCallback):  # what Ctrl-C does, at a known moment
+    class StopAtStep3(TrainerCallback):
         def on_step_end(self, args, state, control, **kwargs):
             if state.global_step == 3:
                 raise KeyboardInterrupt
 
+    return StopAtStep3()
+
+
+def test_an_interrupted_run_leaves_its_last_finished_checkpoint_loadable(data, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
     with pytest.raises(KeyboardInterrupt):
-        train.sft(data=str(data), output=tmp_path / "run", save_steps=2, callbacks=[StopAtStep3()],
+        train.sft(data=str(data), output=tmp_path / "run", save_steps=2, callbacks=[stop_at_step_3()],
                   **{**TINY, "steps": 4})
     last = H.last_checkpoint(tmp_path / "run")
     assert last.name == "checkpoint-2"
@@ -145,15 +152,8 @@ except H.QuantizationUnavailableError as err:
 
 
 def test_a_stopped_run_resumes_from_its_last_checkpoint(data, tmp_path):
-    from transformers import TrainerCallback
-
-    class StopAtStep3(TrainerCallback):
-        def on_step_end(self, args, state, control, **kwargs):
-            if state.global_step == 3:
-                raise KeyboardInterrupt
-
     with pytest.raises(KeyboardInterrupt):
-        train.sft(data=str(data), output=tmp_path / "run", save_steps=2, callbacks=[StopAtStep3()],
+        train.sft(data=str(data), output=tmp_path / "run", save_steps=2, callbacks=[stop_at_step_3()],
                   **{**TINY, "steps": 4})
     resumed = train.sft(data=str(data), resume=tmp_path / "run", save_steps=2, **{**TINY, "steps": 4})
     assert resumed.state.global_step == 4 and (tmp_path / "run" / "adapter_model.safetensors").is_file()
