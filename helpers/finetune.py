@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 from .checks import int_in
-from .render import HtmlView, content_id, esc
+from .render import HtmlView, content_id
+from .render import table as render_table
 
 ROLES = ("system", "user", "assistant")
 
@@ -205,14 +206,10 @@ def compare_answers(prompts, models: dict, tokenizer, *, max_new_tokens: int = 4
 
 def answer_table(prompts, columns, table) -> HtmlView:
     """Render answers already computed: table[i][j] is prompt i's answer from column j."""
-    td = "padding:4px 10px;border-top:1px solid #dddddd;vertical-align:top;text-align:left;"
-    head = "".join(f"<th style='{td}'>{esc(c)}</th>" for c in columns)
-    body = "".join(f"<tr><td style='{td}font-weight:600'>{esc(_text(p))}</td>"
-                   + "".join(f"<td style='{td}'>{esc(a)}</td>" for a in row) + "</tr>"
-                   for p, row in zip(prompts, table, strict=True))
-    html_text = (f"<div id='{content_id('answers', [_text(p) for p in prompts], table)}'>"
-                 f"<table style='border-collapse:collapse;'><tr><th style='{td}'>prompt</th>{head}</tr>{body}"
-                 "</table></div>")
+    columns = list(columns)
+    html_text = render_table(["prompt", *columns], [[_text(p), *row] for p, row in zip(prompts, table, strict=True)],
+                             align="l" * (len(columns) + 1), bold_first_column=True,
+                             element_id=content_id("answers", [_text(p) for p in prompts], table))
     plain = "\n".join(f"{_text(p)}\n" + "\n".join(f"  {c}: {a}" for c, a in zip(columns, row, strict=True))
                       for p, row in zip(prompts, table, strict=True))
     return HtmlView(html_text, plain)
@@ -249,15 +246,11 @@ def training_table(trainers: dict) -> HtmlView:
     steps = [shared[0], shared[-1]] if len(shared) > 1 else shared
     rows = [(name, footprint(t.model).total / 1e6, seconds_per_step(t.state.log_history),
              [logs[name][s] for s in steps]) for name, t in trainers.items()]
-    td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
-    head = "".join(f"<th>loss at step {s}</th>" for s in steps)
-    body = "".join(f"<tr><td style='{td}text-align:left'>{esc(n)}</td><td style='{td}'>{mb:,.1f} MB</td>"
-                   f"<td style='{td}'>{sps:.2f} s</td>" + "".join(f"<td style='{td}'>{v:.3f}</td>" for v in vals)
-                   + "</tr>" for n, mb, sps, vals in rows)
     key = [(n, round(mb, 1), [round(v, 3) for v in vals]) for n, mb, _, vals in rows]
-    html_text = (f"<div id='{content_id('runs', key)}'>"
-                 "<table style='border-collapse:collapse;'><tr><th>run</th><th>model in memory</th>"
-                 f"<th>seconds per step</th>{head}</tr>{body}</table></div>")
+    html_text = render_table(
+        ["run", "model in memory", "seconds per step", *(f"loss at step {s}" for s in steps)],
+        [[n, f"{mb:,.1f} MB", f"{sps:.2f} s", *(f"{v:.3f}" for v in vals)] for n, mb, sps, vals in rows],
+        element_id=content_id("runs", key))
     plain = "\n".join(f"{n}: {mb:,.1f} MB, {sps:.2f} s/step, loss " + " -> ".join(f"{v:.3f}" for v in vals)
                       for n, mb, sps, vals in rows)
     return HtmlView(html_text, plain)

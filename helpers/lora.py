@@ -9,7 +9,8 @@ B (d_out x r): r·(d_in + d_out) new parameters per adapted matrix, instead of d
 from __future__ import annotations
 
 from .checks import int_in
-from .render import HtmlView, content_id, esc
+from .render import HtmlView, content_id
+from .render import table as render_table
 
 
 def lora_targets(model, target_modules) -> list[tuple[str, int, int]]:
@@ -38,14 +39,11 @@ def lora_parameter_table(model, ranks=(1, 2, 4, 8, 16, 64), target_modules=("q_p
     targets = lora_targets(model, list(target_modules))
     total = sum(p.numel() for p in model.parameters())
     rows = [(r, lora_parameter_count(model, r, list(target_modules))) for r in ranks]
-    td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
-    body = "".join(f"<tr><td style='{td}'>{r}</td><td style='{td}'>{n:,}</td><td style='{td}'>{n / total:.2%}</td></tr>"
-                   for r, n in rows)
-    caption = (f"LoRA on {len(targets)} matrices ({', '.join(esc(t) for t in target_modules)}) of a "
-               f"{total:,}-parameter model")
-    html_text = (f"<div id='{content_id('lora', rows, list(target_modules))}'><div style='font-weight:600;'>"
-                 f"{caption}</div><table style='border-collapse:collapse;'><tr><th>rank r</th>"
-                 f"<th>trainable parameters</th><th>share of the model</th></tr>{body}</table></div>")
+    html_text = render_table(
+        ["rank r", "trainable parameters", "share of the model"],
+        [[r, f"{n:,}", f"{n / total:.2%}"] for r, n in rows], align="rrr",
+        caption=f"LoRA on {len(targets)} matrices ({', '.join(target_modules)}) of a {total:,}-parameter model",
+        element_id=content_id("lora", rows, list(target_modules)))
     plain = "\n".join(f"r={r}: {n:,} ({n / total:.2%})" for r, n in rows)
     return HtmlView(html_text, plain)
 

@@ -10,7 +10,8 @@ A row is TRL's conversational preference format:
 from __future__ import annotations
 
 from .finetune import ROLES, DatasetFormatError
-from .render import HtmlView, content_id, esc
+from .render import HtmlView, content_id
+from .render import table as render_table
 
 EXAMPLE_PAIR = ('{"prompt": [{"role": "user", "content": "..."}], "chosen": [{"role": "assistant", "content": "..."}], '
                 '"rejected": [{"role": "assistant", "content": "..."}]}')
@@ -75,18 +76,12 @@ def margin_table(rows, before, after) -> HtmlView:
     if not (len(rows) == len(before) == len(after)) or not rows:
         raise ValueError(f"need one margin before and after per pair; got {len(rows)} pairs, "
                          f"{len(before)} before, {len(after)} after")
-    td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
     mean_b, mean_a = sum(before) / len(before), sum(after) / len(after)
-    body = "".join(
-        f"<tr><td style='{td}text-align:left'>{esc(r['prompt'][-1]['content'])}</td><td style='{td}'>{b:+.2f}</td>"
-        f"<td style='{td}'>{a:+.2f}</td><td style='{td}'>{a - b:+.2f}</td></tr>"
-        for r, b, a in zip(rows, before, after, strict=True))
-    body += (f"<tr><td style='{td}text-align:left;font-weight:600'>mean</td><td style='{td}font-weight:600'>"
-             f"{mean_b:+.2f}</td><td style='{td}font-weight:600'>{mean_a:+.2f}</td>"
-             f"<td style='{td}font-weight:600'>{mean_a - mean_b:+.2f}</td></tr>")
-    html_text = (f"<div id='{content_id('margins', [round(x, 2) for x in before + after])}'>"
-                 "<div style='font-weight:600;'>log p(chosen) − log p(rejected), in nats, on held-out pairs</div>"
-                 "<table style='border-collapse:collapse;'><tr><th>prompt</th><th>before</th><th>after</th>"
-                 f"<th>change</th></tr>{body}</table></div>")
+    cells = [[r["prompt"][-1]["content"], f"{b:+.2f}", f"{a:+.2f}", f"{a - b:+.2f}"]
+             for r, b, a in zip(rows, before, after, strict=True)]
+    cells.append(["mean", f"{mean_b:+.2f}", f"{mean_a:+.2f}", f"{mean_a - mean_b:+.2f}"])
+    html_text = render_table(["prompt", "before", "after", "change"], cells, bold_last_row=True,
+                             caption="log p(chosen) − log p(rejected), in nats, on held-out pairs",
+                             element_id=content_id("margins", [round(x, 2) for x in before + after]))
     plain = f"mean margin {mean_b:+.2f} -> {mean_a:+.2f} nats over {len(rows)} held-out pairs"
     return HtmlView(html_text, plain)

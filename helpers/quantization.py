@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .render import HtmlView, content_id, esc
+from .render import HtmlView, content_id
+from .render import table as render_table
 
 VARIANTS = ("fp32", "bf16", "8-bit", "4-bit NF4", "4-bit NF4 + double quant")
 
@@ -140,19 +141,13 @@ def memory_table(path_or_rows, variants=VARIANTS) -> HtmlView:
     """
     rows = list(path_or_rows) if isinstance(path_or_rows, (list, tuple)) else memory_footprints(path_or_rows, variants)
     base = next((r for r in rows if r.variant == "fp32"), rows[0])
-    td = "padding:2px 10px;border-top:1px solid #dddddd;text-align:right;"
-    body = "".join(
-        f"<tr><td style='{td}text-align:left'>{esc(r.variant)}</td><td style='{td}'>{r.total / 1e6:,.1f} MB</td>"
-        f"<td style='{td}'>{r.total / base.total:.2f}</td><td style='{td}'>{r.layer_bytes / 1e6:,.1f} MB</td>"
-        f"<td style='{td}'>{r.layer_bytes / base.layer_bytes:.2f}</td>"
-        f"<td style='{td}'>{r.constant_bytes / 1e6:,.2f} MB</td>"
-        f"<td style='{td}'>{'' if r.constant_bits_per_param is None else f'{r.constant_bits_per_param:.3f}'}"
-        f"</td></tr>" for r in rows)
-    html_text = (f"<div id='{content_id('memory', [(r.variant, r.total) for r in rows])}'>"
-                 "<table style='border-collapse:collapse;'><tr><th>precision</th><th>footprint</th><th>× fp32</th>"
-                 "<th>decoder layers</th><th>× fp32</th>"
-                 "<th>quantization constants</th><th>constant bits / quantized parameter</th></tr>"
-                 f"{body}</table></div>")
+    html_text = render_table(
+        ["precision", "footprint", "× fp32", "decoder layers", "× fp32", "quantization constants",
+         "constant bits / quantized parameter"],
+        [[r.variant, f"{r.total / 1e6:,.1f} MB", f"{r.total / base.total:.2f}", f"{r.layer_bytes / 1e6:,.1f} MB",
+          f"{r.layer_bytes / base.layer_bytes:.2f}", f"{r.constant_bytes / 1e6:,.2f} MB",
+          "" if r.constant_bits_per_param is None else f"{r.constant_bits_per_param:.3f}"] for r in rows],
+        element_id=content_id("memory", [(r.variant, r.total) for r in rows]))
     plain = "\n".join(f"{r.variant}: {r.total / 1e6:,.1f} MB ({r.total / base.total:.2f} x fp32); decoder layers "
                       f"{r.layer_bytes / 1e6:,.1f} MB ({r.layer_bytes / base.layer_bytes:.2f} x fp32)" for r in rows)
     return HtmlView(html_text, plain)

@@ -85,3 +85,33 @@ def bars_html(rows, *, value_label: str = "probability", sub_label: str = "id ·
     return (f"<table style='border-collapse:collapse;'><tr><th style='text-align:left;padding:1px 8px;'>token"
             f"</th><th style='padding:1px 8px;'>{esc(sub_label)}</th><th style='text-align:left;padding:1px 8px;'>"
             f"{esc(value_label)}{' (bars scaled to the top row)' if relative else ''}</th></tr>{''.join(out)}</table>")
+
+
+def table(header, rows, *, align: str | None = None, caption: str | None = None,
+          element_id: str | None = None, bold_first_column: bool = False, bold_last_row: bool = False) -> str:
+    """A plain table of text cells with a rule between rows; every header and cell is escaped here.
+
+    header: column names; rows: lists of cells already formatted as text (numbers as "1.23 MB").
+    align: one letter per column, "l" or "r"; default: the first column left, the others right
+    (labels, then numbers). caption: a bold line above the table.
+    """
+    header, rows = list(header), [list(r) for r in rows]
+    align = align or "l" + "r" * (len(header) - 1)
+    if len(align) != len(header) or set(align) - {"l", "r"} or any(len(r) != len(header) for r in rows):
+        raise ValueError(f"table: {len(header)} columns, align {align!r} and row lengths "
+                         f"{sorted({len(r) for r in rows})} must agree; align uses one 'l' or 'r' per column")
+    pad = "padding:2px 10px;vertical-align:top;"
+    sides = ["text-align:left;" if a == "l" else "text-align:right;" for a in align]
+    head = "".join(f"<th style='{pad}{s}'>{esc(h)}</th>" for h, s in zip(header, sides, strict=True))
+    body = []
+    for i, row in enumerate(rows):
+        row_bold = bold_last_row and i == len(rows) - 1
+        cells = "".join(
+            f"<td style='{pad}border-top:1px solid #dddddd;{s}"
+            f"{'font-weight:600;' if row_bold or (bold_first_column and j == 0) else ''}'>{esc(c)}</td>"
+            for j, (c, s) in enumerate(zip(row, sides, strict=True)))
+        body.append(f"<tr>{cells}</tr>")
+    id_attr = f" id='{esc(element_id)}'" if element_id else ""
+    head_html = f"<div style='font-weight:600;'>{esc(caption)}</div>" if caption else ""
+    return (f"<div{id_attr}>{head_html}<table style='border-collapse:collapse;'><tr>{head}</tr>"
+            f"{''.join(body)}</table></div>")
