@@ -17,12 +17,13 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error \
            TOKENIZERS_PARALLELISM=false HF_DATASETS_DISABLE_PROGRESS_BARS=1
 
-.PHONY: help setup venv models lab test lint notebooks html bench clean distclean
+.PHONY: help setup venv models lab test lint notebooks check-notebooks html bench clean distclean
 
 help:
 	@echo "make lab        set up (first run only) and start JupyterLab on notebooks/"
 	@echo "make test       set up (first run only), then lint, unit tests and every notebook (nbval)"
 	@echo "make notebooks  re-execute every notebook in place (refreshes the stored outputs)"
+	@echo "make check-notebooks  re-execute into a temp folder; fail if more than timing cells changed"
 	@echo "make html       write site/: every executed notebook as a static page, readable offline"
 	@echo "make bench      run benchmarks/ and print one table of measured figures"
 	@echo "make models     fetch the bundled models (and \$$LLM_LAB_MODEL if it is a hub id)"
@@ -62,10 +63,21 @@ lint: $(STAMP)
 test: setup lint
 	$(OFFLINE) $(BIN)/python -m pytest
 
+# Executes each notebook in a fresh kernel, in its own folder, offline behind the network guard.
+EXECUTE := $(OFFLINE) PYTHONPATH=$(CURDIR)/tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute \
+	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False
+
 notebooks: setup
-	$(OFFLINE) PYTHONPATH=$(CURDIR)/tests/netguard $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False $(NOTEBOOKS)
+	$(EXECUTE) --inplace $(NOTEBOOKS)
 	$(BIN)/python tests/strip_widget_views.py $(NOTEBOOKS)
+
+# Re-executes every notebook into a temporary folder and compares: byte-identical apart from the
+# outputs of cells tagged `varying` (timings). Run it after `make notebooks` before committing.
+check-notebooks: setup
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	LLM_LAB_OUTPUTS="$$out/outputs" $(EXECUTE) --output-dir="$$out" $(NOTEBOOKS) && \
+	$(BIN)/python tests/strip_widget_views.py "$$out"/*.ipynb && \
+	$(BIN)/python tests/compare_notebooks.py notebooks "$$out"
 
 html: $(STAMP)
 	$(BIN)/python -m helpers.site
