@@ -38,7 +38,7 @@ def differences(stored: dict, executed: dict) -> list[str]:
         for key in keys:
             if x.get(key) != y.get(key):
                 where = "" if key != "outputs" else f" (first stored output: {_short((x.get(key) or [None])[0])})"
-                found.append(f"cell {i}: {key} differs{where}")
+                found.append(f"cell {i}: {key} changed{where}")
     return found
 
 

@@ -20,7 +20,7 @@ def test_a_changed_timing_in_a_varying_cell_is_allowed():
 
 def test_a_changed_output_anywhere_else_is_reported_with_the_cell():
     found = differences(notebook(), notebook(answer="Lyon"))
-    assert len(found) == 1 and found[0].startswith("cell 0: outputs differ") and "Paris" in found[0]
+    assert len(found) == 1 and found[0].startswith("cell 0: outputs changed") and "Paris" in found[0]
 
 
 def test_a_changed_source_or_count_or_metadata_is_reported():
@@ -29,7 +29,7 @@ def test_a_changed_source_or_count_or_metadata_is_reported():
     other["cells"][0]["execution_count"] = 2
     other["metadata"]["widgets"] = {}
     assert differences(notebook(), other) == [
-        "notebook metadata differs", "cell 0: execution_count differs",
+        "notebook metadata differs", "cell 0: execution_count changed",
         "cell 1: the source differs (the stored notebook is not the one executed)"]
     assert differences(notebook(), {"metadata": notebook()["metadata"], "cells": []}) == ["2 cells stored, 0 executed"]
 
