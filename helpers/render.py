@@ -97,9 +97,13 @@ def table(header, rows, *, align: str | None = None, caption: str | None = None,
     """
     header, rows = list(header), [list(r) for r in rows]
     align = align or "l" + "r" * (len(header) - 1)
-    if len(align) != len(header) or set(align) - {"l", "r"} or any(len(r) != len(header) for r in rows):
-        raise ValueError(f"table: {len(header)} columns, align {align!r} and row lengths "
-                         f"{sorted({len(r) for r in rows})} must agree; align uses one 'l' or 'r' per column")
+    if len(align) != len(header) or set(align) - {"l", "r"}:
+        raise ValueError(f"align={align!r} for {len(header)} columns: give one 'l' (left) or 'r' (right) per "
+                         f"column, e.g. {'l' + 'r' * (len(header) - 1)!r}")
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            raise ValueError(f"row {i} has {len(row)} cells but the header has {len(header)} columns "
+                             f"({', '.join(map(str, header))}); give every row one cell per column")
     pad = "padding:2px 10px;vertical-align:top;"
     sides = ["text-align:left;" if a == "l" else "text-align:right;" for a in align]
     head = "".join(f"<th style='{pad}{s}'>{esc(h)}</th>" for h, s in zip(header, sides, strict=True))

@@ -1,8 +1,10 @@
 """Did re-executing the notebooks change anything but the cells tagged `varying` (timings)?
 
 `make check-notebooks` executes every notebook into a temporary folder and runs this against the
-stored copies. Everything must be byte-identical: sources, outputs, execution counts, metadata.
-A cell whose tags include "varying" (a timing, a seconds-per-step) may differ in its outputs only.
+stored copies. Both are parsed as JSON and must be equal: notebook metadata and format, and every
+field of every cell (source, outputs, execution count, metadata, id). A cell whose tags include
+"varying" (a timing, a seconds-per-step) may differ in its outputs only.
+Training results are compared too, so run it on the machine that ran `make notebooks`.
 
     python tests/compare_notebooks.py notebooks/ /tmp/executed/      # exit 1 and a list if not
 """
@@ -23,9 +25,8 @@ def _short(value) -> str:
 
 def differences(stored: dict, executed: dict) -> list[str]:
     """What differs between two notebooks, one line each; outputs of `varying` cells are ignored."""
-    found = []
-    if stored.get("metadata") != executed.get("metadata"):
-        found.append("notebook metadata differs")
+    found = [f"notebook {key} changed" for key in ("metadata", "nbformat", "nbformat_minor")
+             if stored.get(key) != executed.get(key)]
     a, b = stored.get("cells", []), executed.get("cells", [])
     if len(a) != len(b):
         return [*found, f"{len(a)} cells stored, {len(b)} executed"]
@@ -33,9 +34,8 @@ def differences(stored: dict, executed: dict) -> list[str]:
         if x.get("source") != y.get("source"):
             found.append(f"cell {i}: the source differs (the stored notebook is not the one executed)")
             continue
-        tags = x.get("metadata", {}).get("tags", [])
-        keys = ("metadata",) if VARYING in tags else ("metadata", "outputs", "execution_count")
-        for key in keys:
+        may_vary = ("outputs",) if VARYING in x.get("metadata", {}).get("tags", []) else ()
+        for key in sorted((set(x) | set(y)) - set(may_vary)):
             if x.get(key) != y.get(key):
                 where = "" if key != "outputs" else f" (first stored output: {_short((x.get(key) or [None])[0])})"
                 found.append(f"cell {i}: {key} changed{where}")

@@ -29,9 +29,22 @@ def test_a_changed_source_or_count_or_metadata_is_reported():
     other["cells"][0]["execution_count"] = 2
     other["metadata"]["widgets"] = {}
     assert differences(notebook(), other) == [
-        "notebook metadata differs", "cell 0: execution_count changed",
+        "notebook metadata changed", "cell 0: execution_count changed",
         "cell 1: the source differs (the stored notebook is not the one executed)"]
-    assert differences(notebook(), {"metadata": notebook()["metadata"], "cells": []}) == ["2 cells stored, 0 executed"]
+    assert differences(notebook(), {**notebook(), "cells": []}) == ["2 cells stored, 0 executed"]
+
+
+def test_a_varying_cell_may_change_its_outputs_but_not_its_execution_count():
+    other = notebook(timing="0.97 s")
+    other["cells"][1]["execution_count"] = 5
+    assert differences(notebook(), other) == ["cell 1: execution_count changed"]
+
+
+def test_a_changed_cell_id_or_type_is_reported():
+    other = copy.deepcopy(notebook())
+    other["cells"][1]["id"] = "new-id"
+    other["cells"][0]["cell_type"] = "raw"
+    assert differences(notebook(), other) == ["cell 0: cell_type changed", "cell 1: id changed"]
 
 
 def test_the_script_exits_1_and_names_the_notebook(tmp_path, capsys):

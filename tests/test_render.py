@@ -29,6 +29,7 @@ def test_table_escapes_cells_header_and_caption():
     html = table(["<th>", "n"], [["<script>x</script>", "1 & 2"]], caption="\"q\" <b>", element_id="t'1")
     assert "<script>" not in html and "&lt;script&gt;" in html and "1 &amp; 2" in html
     assert "&lt;th&gt;" in html and "&quot;q&quot; &lt;b&gt;" in html and "id='t&#x27;1'" in html
+    assert "&amp;lt;" not in html and "&amp;amp;" not in html  # escaped once, not twice
 
 
 def test_table_aligns_labels_left_and_numbers_right_and_bolds_the_total_row():
@@ -40,7 +41,7 @@ def test_table_aligns_labels_left_and_numbers_right_and_bolds_the_total_row():
 
 
 def test_table_refuses_rows_that_do_not_fit_the_header():
-    with pytest.raises(ValueError, match="one 'l' or 'r' per column"):
-        table(["a", "b"], [["only one"]])
-    with pytest.raises(ValueError, match="one 'l' or 'r' per column"):
+    with pytest.raises(ValueError, match=r"row 1 has 1 cells but the header has 2 columns \(a, b\)"):
+        table(["a", "b"], [["1", "2"], ["only one"]])
+    with pytest.raises(ValueError, match="align='lc' for 2 columns: give one 'l' .* per column, e.g. 'lr'"):
         table(["a", "b"], [["1", "2"]], align="lc")
