@@ -17,7 +17,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error \
            TOKENIZERS_PARALLELISM=false HF_DATASETS_DISABLE_PROGRESS_BARS=1
 
-.PHONY: help setup venv models lab test lint notebooks check-notebooks html bench clean distclean
+.PHONY: help setup venv models lab test lint notebooks check-notebooks html bench bench-suite clean distclean
 
 help:
 	@echo "make lab        set up (first run only) and start JupyterLab on notebooks/"
@@ -27,6 +27,7 @@ help:
 	@echo "                re-execute into a temp folder; fail if more than timing cells changed"
 	@echo "make html       write site/: every executed notebook as a static page, readable offline"
 	@echo "make bench      run benchmarks/ and print one table of measured figures"
+	@echo "make bench-suite  time set-up and make test in a fresh clone (about 35 minutes)"
 	@echo "make models     fetch the bundled models (and \$$LLM_LAB_MODEL if it is a hub id)"
 	@echo "make distclean  delete .venv and models/ (set-up will redo them)"
 
@@ -85,6 +86,10 @@ html: $(STAMP)
 
 bench: setup
 	$(OFFLINE) $(BIN)/python benchmarks/run.py
+
+# Set-up and test-suite times as a new user sees them: a fresh clone of HEAD (about 35 minutes).
+bench-suite: $(STAMP)
+	$(BIN)/python benchmarks/run.py --suite
 
 clean:
 	rm -rf .pytest_cache .ruff_cache site

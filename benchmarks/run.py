@@ -4,8 +4,9 @@ Every figure is measured here and now on this machine; ratios compare numbers fr
 Each measurement runs in a fresh Python process so one cannot warm the other's caches (the OS page
 cache is shared, and the first measurement reads the files once to level that).
 
-    python benchmarks/run.py            # all
-    python benchmarks/run.py --quick    # fewer repeats
+    python benchmarks/run.py            # all run-time figures (about 12 minutes)
+    python benchmarks/run.py --quick    # fewer repeats, no notebooks or browser
+    python benchmarks/run.py --suite    # set-up and `make test` in a fresh clone of HEAD (about 35 minutes)
 """
 
 from __future__ import annotations
@@ -261,23 +262,82 @@ def bench_browser() -> list[tuple[str, str, str]]:
     return rows
 
 
+def folder_bytes(path: Path) -> int:
+    """Bytes of every file under a folder, symlinks not followed (what `du --apparent-size` counts)."""
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            f = Path(root) / name
+            if not f.is_symlink():
+                total += f.stat().st_size
+    return total
+
+
+def bench_disk(root: Path = ROOT) -> list[tuple[str, str, str]]:
+    sizes = {name: folder_bytes(root / name) for name in (".venv", "models") if (root / name).is_dir()}
+    if not sizes:
+        return []
+    shown = [f"{b / 1e9:.2f} GB" if b >= 1e9 else f"{b / 1e6:.0f} MB" for b in sizes.values()]
+    return [("disk: " + " / ".join(f"`{n}`" for n in sizes), " / ".join(shown), "what set-up created, files only")]
+
+
+def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    """Run a make target as a user would (their environment, not the offline one): (seconds, pytest summary)."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"`{' '.join(cmd)}` failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
+    summary = re.findall(r"^=+ (\d+ passed.*?) in [\d.]+s", proc.stdout, flags=re.M)
+    return time.perf_counter() - start, summary[-1] if summary else ""
+
+
+def bench_suite() -> list[tuple[str, str, str]]:
+    """Clone HEAD into a temporary folder, then time `make setup`, `make test`, and `make test` again."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    note = f"fresh clone of {commit}" + (" (uncommitted changes not included)" if dirty else "")
+    with tempfile.TemporaryDirectory(prefix="llm-lab-suite-") as tmp:
+        clone = Path(tmp) / "clone"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+        setup, _ = timed(["make", "setup"], clone)
+        disk = bench_disk(clone)
+        first, first_result = timed(["make", "test"], clone)
+        warm, warm_result = timed(["make", "test"], clone)
+    return [("first-run set-up: `make setup`", f"{setup / 60:.1f} min", f"{note}: venv, pinned installs, models"),
+            *[(name, value, f"{how}, after set-up") for name, value, how in disk],
+            ("first `make test` (set-up and test together)", f"{(setup + first) / 60:.1f} min",
+             f"lint, unit tests, nbval on every notebook, browser suite: {first_result}"),
+            ("warm `make test` (second run, nothing to set up)", f"{warm / 60:.1f} min", f"same clone: {warm_result}")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks or browser")
+    parser.add_argument("--suite", action="store_true",
+                        help="instead: time set-up and two `make test` runs in a fresh clone of HEAD")
     parser.add_argument("--write", metavar="FILE", help="also write the table into FILE (e.g. BENCHMARKS.md)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
-        ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/
-        rows = measure(args.quick)
+    if args.suite:
+        rows = bench_suite()
+    else:
+        with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
+            ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/
+            rows = measure(args.quick)
     table = report(rows)
     print(table)
     if args.write:
-        path = Path(args.write)
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
-        begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-        block = f"{begin}\n{table}\n{end}"
-        text = re.sub(f"{begin}.*?{end}", lambda _m: block, text, flags=re.S) if begin in text else text + block
-        path.write_text(text, encoding="utf-8")
+        write_block(Path(args.write), "suite" if args.suite else "bench", table)
+
+
+def write_block(path: Path, marker: str, table: str) -> None:
+    """Put `table` between <!-- marker:begin --> and <!-- marker:end --> in `path` (appended if absent)."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    block = f"{begin}\n{table}\n{end}"
+    text = re.sub(f"{begin}.*?{end}", lambda _m: block, text, flags=re.S) if begin in text else text + block + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def measure(quick: bool) -> list[tuple[str, str, str]]:
@@ -288,6 +348,7 @@ def measure(quick: bool) -> list[tuple[str, str, str]]:
     rows += bench_playground()
     rows += bench_generation_loop()
     rows += bench_training()
+    rows += bench_disk()
     if not quick:
         rows += bench_notebooks()
         rows += bench_browser()
