@@ -39,11 +39,10 @@ def load(model_name: str | None = None, precision: str | None = None, *, trust_r
     from .device import pick_device
     from .models import default_model, model_path
     from .models import trust_remote_code as trust_setting
+    from .quantization import quantization_config, require_bitsandbytes
 
     if trust_remote_code is None:
         trust_remote_code = trust_setting()
-    from .quantization import quantization_config, require_bitsandbytes
-
     path = model_path(model_name or default_model())
     device = pick_device()
     precision = precision or ("bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32")
@@ -128,7 +127,6 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
     in that same folder (same data, same settings).
     """
     from trl import SFTConfig, SFTTrainer
-
 
     dataset = _load_rows(data, check_chat_rows)
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
