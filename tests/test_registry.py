@@ -2,9 +2,7 @@ import re
 
 import pytest
 
-from helpers.registry import BUNDLED, bundled_model_names, bundled_names
-
-CONVERSIONS = {"gguf-to-transformers", "tiktoken-to-transformers", "copy-folder", "copy-file"}
+from helpers.registry import BUNDLED, CONVERSIONS, bundled_model_names, bundled_names
 
 
 @pytest.mark.parametrize("name", sorted(BUNDLED))
