@@ -43,8 +43,10 @@ from .models import (
     ModelNotFoundError,
     TokenizerMismatchError,
     check_pair,
+    chinese_model,
     default_model,
     model_path,
+    multilingual_embedder,
     trust_remote_code,
 )
 from .notebook import setup, versions
@@ -66,7 +68,7 @@ from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
 from .store import data_path, models_dir
-from .tokens import Piece, show_tokens, token_pieces
+from .tokens import Group, Piece, group_pieces, show_tokens, token_pieces
 from .workflow import show_workflow, workflow
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "DatasetFormatError",
     "DeviceError",
     "FontNotFoundError",
+    "Group",
     "HtmlView",
     "LoraConfigError",
     "ModelNotFoundError",
@@ -91,6 +94,7 @@ __all__ = [
     "bundled_model_names",
     "bundled_names",
     "check_pair",
+    "chinese_model",
     "check_chat_rows",
     "check_lora_config",
     "check_preference_rows",
@@ -108,6 +112,7 @@ __all__ = [
     "generate_step_by_step",
     "generation_stepper",
     "greedy_answer",
+    "group_pieces",
     "last_checkpoint",
     "learned_merges",
     "logit_lens",
@@ -120,6 +125,7 @@ __all__ = [
     "memory_footprints",
     "memory_table",
     "model_path",
+    "multilingual_embedder",
     "models_dir",
     "nearest_token_list",
     "nearest_tokens",

@@ -5,8 +5,12 @@ Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen) store pieces as remapped bytes:
 piece alone gives mojibake ("é", "¸"); here it shows as its bytes, <E9>, instead. Spaces, newlines
 and tabs are made visible (␣ ↵ ⇥) so a learner can see where they went.
 
+When a character is split over several tokens, the chips stay separate (each is a token, with
+its id) but sit in one bracket labelled with the character they form: 世 over <E4 B8> and <96>.
+
     H.show_tokens(tokenizer, "Hello 世界")      # coloured chips, each with its text and id
     H.token_pieces(tokenizer, [504, 3575])      # the same as data, for tests and tables
+    H.group_pieces(pieces)                      # which chips form one character together
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .render import PALETTE, HtmlView, chip, content_id, esc
+from .render import FONT, PALETTE, HtmlView, chip, content_id, esc
 
 VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
@@ -28,6 +32,71 @@ class Piece:
     text: str  # readable, e.g. "␣hello", "<E9>"
     special: bool = False  # a special token such as <|im_start|> or [CLS]
     partial: bool = False  # holds bytes that are only part of a UTF-8 character
+    data: bytes | None = None  # the bytes a byte-level piece stands for; None for special/WordPiece pieces
+
+
+@dataclass(frozen=True)
+class Group:
+    """Consecutive pieces shown together: one piece, or the pieces whose bytes form whole characters.
+
+    Example (SmolLM2): group_pieces([<E8 AF>(16313), <B7>(132)]) -> [Group(pieces=(both), text="请")]
+    """
+
+    pieces: tuple[Piece, ...]
+    text: str  # what they say, whitespace as is ("请", " hello"); a lone partial piece keeps its label, "<E4>"
+
+    @property
+    def joined(self) -> bool:
+        """True when several tokens together form the characters in `text`."""
+        return len(self.pieces) > 1
+
+    @property
+    def label(self) -> str:
+        """`text` as shown to learners: whitespace visible ('␣请')."""
+        return visible(self.text)
+
+
+def _utf8_state(data: bytes) -> str:
+    """'whole' (decodes), 'open' (ends mid-character, more bytes may complete it) or 'broken'."""
+    try:
+        data.decode("utf-8")
+        return "whole"
+    except UnicodeDecodeError as err:
+        return "open" if err.end == len(data) and err.reason == "unexpected end of data" else "broken"
+
+
+def _alone(piece: Piece) -> Group:
+    whole = piece.data is not None and not piece.partial
+    return Group((piece,), piece.data.decode("utf-8") if whole else piece.text)
+
+
+def group_pieces(pieces: list[Piece]) -> list[Group]:
+    """Group the pieces that together form whole UTF-8 characters; every other piece stands alone.
+
+    Example: [<E4 B8>, <96>, ␣ok] -> [Group((<E4 B8>, <96>), "世"), Group((␣ok,), " ok")]. A piece
+    with whole characters and a partial one ("好<E4>") joins the piece that completes it ("好中").
+    Bytes still incomplete at the end (generation stopped mid-character) stay alone, as <E4>.
+    """
+    groups: list[Group] = []
+    run: list[Piece] = []  # pieces whose bytes so far end in the middle of a character
+    for piece in pieces:
+        if piece.data is None:  # special, WordPiece, SentencePiece: never part of a byte run
+            groups += [_alone(p) for p in run] + [_alone(piece)]
+            run = []
+            continue
+        if not run and not piece.partial:
+            groups.append(_alone(piece))
+            continue
+        run.append(piece)
+        state = _utf8_state(b"".join(p.data for p in run))
+        while state == "broken":  # bytes that can never form a character (e.g. ids cut mid-character)
+            groups.append(_alone(run.pop(0)))
+            state = _utf8_state(b"".join(p.data for p in run)) if run else "open"
+        if state == "whole":
+            text = b"".join(p.data for p in run).decode("utf-8")
+            groups.append(Group(tuple(run), text) if len(run) > 1 else _alone(run[0]))
+            run = []
+    return groups + [_alone(p) for p in run]
 
 
 @lru_cache(maxsize=1)
@@ -51,19 +120,28 @@ def bytes_label(data: bytes, show_whitespace: bool = False) -> tuple[str, bool]:
     """
     text = visible if show_whitespace else str
     out: list[str] = []
+    bad = b""  # undecodable bytes in a row, shown together: <B8 AD>, not <B8><AD>
     partial = False
     rest = data
     while rest:
         try:
-            out.append(text(rest.decode("utf-8")))
-            break
+            whole, skipped, rest = rest.decode("utf-8"), b"", b""
         except UnicodeDecodeError as err:
-            out.append(text(rest[: err.start].decode("utf-8")))
-            bad = rest[err.start : err.end]
-            out.append("<" + " ".join(f"{b:02X}" for b in bad) + ">")
-            partial = True
-            rest = rest[err.end :]
+            whole, skipped, rest = rest[: err.start].decode("utf-8"), rest[err.start : err.end], rest[err.end :]
+        if whole and bad:
+            out.append(f"<{_hex(bad)}>")
+            bad = b""
+        out.append(text(whole))
+        bad += skipped
+        partial = partial or bool(skipped)
+    if bad:
+        out.append(f"<{_hex(bad)}>")
     return "".join(out), partial
+
+
+def _hex(data: bytes) -> str:
+    """b'\\xe8\\xaf' -> 'E8 AF'"""
+    return " ".join(f"{b:02X}" for b in data)
 
 
 def visible(text: str) -> str:
@@ -139,8 +217,9 @@ def token_pieces(tokenizer, ids) -> list[Piece]:
         if i in special or raw in tokenizer.added_tokens_encoder:
             pieces.append(Piece(i, raw, raw, special=i in special))
         elif byte_level and all(ch in decoder for ch in raw):
-            label, partial = bytes_label(bytes(decoder[ch] for ch in raw), show_whitespace=True)
-            pieces.append(Piece(i, raw, label, partial=partial))
+            data = bytes(decoder[ch] for ch in raw)
+            label, partial = bytes_label(data, show_whitespace=True)
+            pieces.append(Piece(i, raw, label, partial=partial, data=data))
         else:  # WordPiece ("##ing") and SentencePiece ("▁the") pieces are readable as they are
             pieces.append(Piece(i, raw, visible(raw.replace("▁", " ")), partial=False))
     return pieces
@@ -159,14 +238,47 @@ def encode(tokenizer, text_or_ids, add_special_tokens: bool = True) -> list[int]
                     "for a number, pass it as text: str(12345)")
 
 
+# A character split over several tokens: its chips in one bracket, the character under it.
+GROUP_STYLE = "display:inline-block;vertical-align:top;margin:0 1px;text-align:center;"
+BRACKET_STYLE = ("display:block;height:4px;margin:-1px 4px 0 4px;border:solid #7a8694;"
+                 "border-width:0 1.5px 1.5px 1.5px;border-radius:0 0 4px 4px;")
+GROUP_LABEL_STYLE = f"display:block;{FONT}font-weight:600;line-height:1.2;white-space:pre;"
+
+
+def _chip(piece: Piece, n: int, note: str = "") -> str:
+    """The chip of the n-th piece; its tooltip names the vocabulary entry and, if byte-level, its bytes."""
+    title = f"id {piece.id} · vocabulary entry {piece.raw!r}"
+    if piece.data is not None and (piece.partial or note):
+        title += f" · bytes {_hex(piece.data)}"
+    title += note or (" · part of a UTF-8 character" if piece.partial else "")
+    return chip(piece.text, str(piece.id), color=PALETTE[n % len(PALETTE)], special=piece.special, title=title)
+
+
+def group_html(group: Group, start: int) -> str:
+    """One group: a lone chip, or the chips of one character with a bracket and the character under them.
+
+    `start` is the position of the group's first piece in the sequence (it picks the chip colours).
+    """
+    if not group.joined:
+        return _chip(group.pieces[0], start)
+    k = len(group.pieces)
+    chips = "".join(_chip(p, start + i, f" · token {i + 1} of the {k} that form {group.text!r}")
+                    for i, p in enumerate(group.pieces))
+    # No title on the bracket itself: every span with a title is one token (the browser tests count them).
+    return (f"<span style='{GROUP_STYLE}'><span style='white-space:nowrap;'>{chips}</span>"
+            f"<span style='{BRACKET_STYLE}'></span><span style='{GROUP_LABEL_STYLE}'>{esc(group.label)}</span></span>")
+
+
 def chips_html(pieces: list[Piece], limit: int = MAX_CHIPS) -> str:
-    """The chips for a list of pieces, at most `limit`, with a note saying what was left out."""
-    shown = "".join(
-        chip(p.text, str(p.id), color=PALETTE[n % len(PALETTE)], special=p.special,
-             title=f"id {p.id} · vocabulary entry {p.raw!r}"
-             + (" · part of a UTF-8 character" if p.partial else ""))
-        for n, p in enumerate(pieces[:limit])
-    )
+    """The chips for a list of pieces, at most `limit`, with a note saying what was left out.
+
+    Pieces that together form one character are bracketed, with the character under the bracket.
+    """
+    out, start = [], 0
+    for group in group_pieces(pieces[:limit]):
+        out.append(group_html(group, start))
+        start += len(group.pieces)
+    shown = "".join(out)
     if len(pieces) > limit:
         shown += (f"<div style='font-style:italic;margin-top:2px;'>… showing the first {limit:,} "
                   f"of {len(pieces):,} tokens</div>")
@@ -176,8 +288,15 @@ def chips_html(pieces: list[Piece], limit: int = MAX_CHIPS) -> str:
 
 
 def pieces_text(pieces: list[Piece], limit: int = 60) -> str:
-    """Plain-text form: 'Hello(19556) ␣world(905)', cut after `limit` tokens."""
-    text = " ".join(f"{p.text}({p.id})" for p in pieces[:limit])
+    """Plain-text form: 'Hello(19556) ␣世[<E4 B8>(7906) <96>(240)]', cut after `limit` tokens.
+
+    Tokens that form one character together are bracketed after it: 世[<E4 B8>(7906) <96>(240)].
+    """
+    parts = []
+    for g in group_pieces(pieces[:limit]):
+        inner = " ".join(f"{p.text}({p.id})" for p in g.pieces)
+        parts.append(f"{g.label}[{inner}]" if g.joined else inner)
+    text = " ".join(parts)
     return text + (f" … (+{len(pieces) - limit:,} more)" if len(pieces) > limit else "")
 
 

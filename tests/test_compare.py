@@ -5,7 +5,7 @@ import pytest
 from conftest import BOOK_TEXT
 
 import helpers as H
-from helpers.tokens import VISIBLE
+from helpers.tokens import GROUP_LABEL_STYLE, VISIBLE
 
 # The book prints this for bert-base-uncased on its test text (chapter 2).
 BOOK_BERT = ('[CLS] english and capital ##ization [UNK] [UNK] show _ token ##s false none eli ##f = = > = '
@@ -90,6 +90,13 @@ def test_huge_text_is_truncated_with_a_note_and_stays_fast(four_tokenizers):
     assert time.perf_counter() - start < 20  # generous: this machine is shared; bench has the figure
     assert "showing the first 1,000 of" in view.html
     assert view.html.count("<span title=") <= 4 * 1000
+
+
+def test_the_table_brackets_the_pieces_of_a_split_character(four_tokenizers):
+    html = H.compare_tokenizers("Hello 世界", four_tokenizers).html
+    smol_row = html.split("<tr>")[2]  # the header, then SmolLM2: 世 and 界 are split into byte tokens
+    assert smol_row.count(f"<span style='{GROUP_LABEL_STYLE}'>") == 2 and f"{GROUP_LABEL_STYLE}'>世<" in smol_row
+    assert GROUP_LABEL_STYLE not in html.split("<tr>")[4], "Qwen2.5 has 世界 as one token"
 
 
 def test_html_in_text_renders_as_text(four_tokenizers):

@@ -1,6 +1,9 @@
 """The playgrounds' callbacks run without a browser: set a control's value, read what is shown."""
 
+import re
+
 import helpers as H
+from helpers.tokens import GROUP_LABEL_STYLE
 
 
 def widgets_of(box):
@@ -56,6 +59,21 @@ def test_generation_stepper_appends_the_top_token_or_the_chosen_one(smol_model, 
     stepper.next_button.click()
     assert len(stepper.generated) == 2
     assert stepper.text == smol_tokenizer.decode(stepper.generated, skip_special_tokens=True)
+
+
+def test_generation_stepper_brackets_a_character_when_its_last_piece_arrives(smol_model, smol_tokenizer):
+    stepper = H.generation_stepper(smol_model, smol_tokenizer,
+                                   "The Chinese word for bird is 鸟. The Chinese word for bird is", k=5)
+    labels = f"<span style='{re.escape(GROUP_LABEL_STYLE)}'>([^<]*)</span>"
+    chips = []
+    for _ in range(3):  # SmolLM2 writes " 鸟" as three byte tokens: ␣<E9>, <B8>, <9F>
+        stepper.choose(0)
+        chips.append(re.findall(labels, stepper.text_view.value))
+    assert chips == [[], [], ["␣鸟"]]
+    assert stepper.generated == [30866, 133, 249] and stepper.text == " 鸟"
+    assert "␣&lt;E9&gt;<span" in stepper.text_view.value, "the pieces are still chips with their ids"
+    assert "id 30866 · vocabulary entry" in stepper.text_view.value
+    assert "bytes 20 E9 · token 1 of the 3 that form &#x27; 鸟&#x27;" in stepper.text_view.value
 
 
 def test_generation_stepper_stops_at_end_of_sequence(smol_model, smol_tokenizer):
