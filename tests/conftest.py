@@ -20,7 +20,8 @@ NETGUARD = ROOT / "tests" / "netguard"
 os.environ["HF_HUB_OFFLINE"] = "1"
 # The stored notebook outputs were made with the default model on a CPU in float32; the tests
 # compare against them, so they run that way even on a GPU machine or with LLM_LAB_MODEL set.
-os.environ.pop("LLM_LAB_MODEL", None)
+for _setting in ("LLM_LAB_MODEL", "LLM_LAB_ZH_MODEL", "LLM_LAB_ZH_EMBEDDER"):
+    os.environ.pop(_setting, None)
 os.environ["LLM_LAB_DEVICE"] = "cpu"
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
