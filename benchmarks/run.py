@@ -107,6 +107,41 @@ def bench_generate() -> list[tuple[str, str, str]]:
              f"{r['tokens']} new tokens, {r['tokens'] / r['s']:.1f} tokens/s, {r['threads']} torch threads")]
 
 
+QWEN = """
+import json, time, torch
+import helpers as H
+from transformers import AutoModelForCausalLM, AutoTokenizer
+path = H.model_path("qwen2.5-coder-0.5b-instruct")
+tok = AutoTokenizer.from_pretrained(path)
+messages = [{"role": "user", "content": "请写一个关于人工智能的故事"}]
+ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+out = {"threads": torch.get_num_threads()}
+for name in ("float32", "bfloat16"):
+    loads = []
+    for _ in range(3):
+        t = time.perf_counter()
+        model = AutoModelForCausalLM.from_pretrained(path, device_map="cpu", dtype=getattr(torch, name))
+        loads.append(time.perf_counter() - t)
+    model.generate(**ids, max_new_tokens=4, do_sample=False)  # warm-up
+    t = time.perf_counter()
+    gen = model.generate(**ids, max_new_tokens=40, min_new_tokens=40, do_sample=False)
+    new = gen.shape[1] - ids["input_ids"].shape[1]
+    out[name] = {"load": sorted(loads)[1], "tps": new / (time.perf_counter() - t)}
+    del model
+print(json.dumps(out))
+"""
+
+
+def bench_qwen() -> list[tuple[str, str, str]]:
+    r = in_child(QWEN)
+    rows = []
+    for name, note in (("float32", "what the notebooks load on a CPU"), ("bfloat16", "the stored dtype")):
+        rows.append((f"Qwen2.5-Coder-0.5B load ({name})", f"{r[name]['load']:.1f} s", f"median of 3; {note}"))
+        rows.append((f"Qwen2.5-Coder-0.5B greedy ({name})", f"{r[name]['tps']:.1f} tok/s",
+                     f"40 new tokens after a Chinese chat prompt, {r['threads']} torch threads"))
+    return rows
+
+
 PLAYGROUND = """
 import json, statistics, time
 import helpers as H
@@ -345,6 +380,7 @@ def measure(quick: bool) -> list[tuple[str, str, str]]:
     rows += bench_import(1 if quick else 5)
     rows += bench_load(1 if quick else 3)
     rows += bench_generate()
+    rows += bench_qwen()
     rows += bench_playground()
     rows += bench_generation_loop()
     rows += bench_training()
