@@ -2,7 +2,8 @@
 
     emb = model.encode(sentences)               # sentence-transformers, (n, 384)
     H.plot_similarity(sentences, emb)           # n x n heatmap of cosine similarities
-    H.plot_embeddings_2d(sentences, emb, groups=topics)
+    H.plot_embeddings_2d(sentences, emb, groups=topics)                 # colour = topic
+    H.plot_embeddings_2d(sentences, emb, groups=topics, markers=langs)  # and shape = language
 """
 
 from __future__ import annotations
@@ -79,14 +80,21 @@ def pca_2d(embeddings):
     return centred @ (components * signs[:, None]).T
 
 
-def plot_embeddings_2d(labels, embeddings, *, groups=None, title: str | None = None,
+MARKER_SHAPES = "o^sDvP*X"
+
+
+def plot_embeddings_2d(labels, embeddings, *, groups=None, markers=None, title: str | None = None,
                        annotate: bool | None = None):
     """Scatter of the embeddings' first two principal components, coloured by group.
 
+    `markers` is an optional second grouping drawn as the point's shape (e.g. the language), so
+    colour = topic and shape = language show in one picture:
+        H.plot_embeddings_2d(texts, emb, groups=topics, markers=langs)   # ● en, ▲ zh
     Points are labelled with their text when there are at most 12 (annotate=None), else the
     legend carries the meaning; annotate=True/False forces it.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     from .fonts import use_cjk_font
 
@@ -96,17 +104,31 @@ def plot_embeddings_2d(labels, embeddings, *, groups=None, title: str | None = N
     groups = list(groups) if groups is not None else ["" for _ in names]
     if len(groups) != len(names):
         raise ValueError(f"need one group per label: {len(names)} labels, {len(groups)} groups")
+    shapes = list(markers) if markers is not None else ["" for _ in names]
+    if len(shapes) != len(names):
+        raise ValueError(f"need one marker group per label: {len(names)} labels, {len(shapes)} markers")
+    kinds = list(dict.fromkeys(shapes))
+    if len(kinds) > len(MARKER_SHAPES):
+        raise ValueError(f"at most {len(MARKER_SHAPES)} marker groups, got {len(kinds)}")
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for g in dict.fromkeys(groups):
-        idx = [i for i, x in enumerate(groups) if x == g]
-        ax.scatter(xy[idx, 0], xy[idx, 1], label=g or None, s=30)
+    colours = {g: f"C{k % 10}" for k, g in enumerate(dict.fromkeys(groups))}
+    for g in colours:
+        for kind in kinds:
+            idx = [i for i, (x, m) in enumerate(zip(groups, shapes, strict=True)) if x == g and m == kind]
+            if idx:
+                ax.scatter(xy[idx, 0], xy[idx, 1], s=30, color=colours[g], marker=MARKER_SHAPES[kinds.index(kind)])
+    # legend: one entry per colour, then one per shape (in grey, so shape and colour read apart)
+    handles = [Line2D([], [], color=c, marker="o", linestyle="", label=g) for g, c in colours.items() if g]
+    if markers is not None:
+        handles += [Line2D([], [], color="#666666", marker=MARKER_SHAPES[k], linestyle="", label=str(kind))
+                    for k, kind in enumerate(kinds)]
     if annotate is None:
         annotate = len(names) <= 12
     for (x, y), name in zip(xy, names, strict=True) if annotate else []:
         ax.annotate(textwrap.shorten(name, 28, placeholder="…"), (x, y), fontsize=7,
                     xytext=(3, 3), textcoords="offset points")
-    if any(groups):
-        ax.legend(fontsize=8)
+    if handles:
+        ax.legend(handles=handles, fontsize=8)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title(title or "Embeddings in 2-D (PCA)")

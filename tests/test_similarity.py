@@ -37,6 +37,28 @@ def test_2d_plot_groups_in_the_legend():
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["g1", "中文"]
 
 
+def test_2d_plot_markers_give_a_second_grouping_by_shape():
+    x = np.eye(4)
+    fig = H.plot_embeddings_2d(["a", "b", "c", "d"], x, groups=["cat", "dog", "cat", "dog"],
+                               markers=["en", "en", "zh", "zh"])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cat", "dog", "en", "zh"]
+    # one scatter per (colour, shape) pair that has points; the two shapes differ
+    assert len(ax.collections) == 4
+    paths = {tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in ax.collections}
+    assert len(paths) == 2
+    # colours follow the group, whatever the shape
+    assert np.allclose(ax.collections[0].get_facecolor(), ax.collections[1].get_facecolor())
+
+
+@pytest.mark.parametrize("markers,match", [(["en"], "one marker group per label"),
+                                           ([str(i) for i in range(9)], "at most 8 marker groups")])
+def test_2d_plot_bad_markers_are_explained(markers, match):
+    n = len(markers) if len(markers) > 1 else 3
+    with pytest.raises(ValueError, match=match):
+        H.plot_embeddings_2d([f"t{i}" for i in range(n)], np.eye(n), markers=markers)
+
+
 @pytest.mark.parametrize("labels,emb,match", [
     (["a"], np.zeros((2, 3)), "one label per embedding"),
     (["a", "b"], np.zeros(3), "2-D array"),
