@@ -1,4 +1,4 @@
-"""The logit lens（逻辑透镜）: what would the model say if it stopped after layer i?
+"""The logit lens（logit 透镜）: what would the model say if it stopped after layer i?
 
 Each layer's hidden state is pushed through the final norm and the LM head, as if it were the
 last one. Early layers guess poorly; the guess sharpens as the layers add information.
@@ -45,6 +45,11 @@ class LogitLens:
         return "next token at the last position by layer: " + ", ".join(last)
 
 
+# Scores computed per LM-head call: all layers' rows go through the head together (one pass over
+# its weights instead of one per layer), in chunks that keep the (rows, vocab) logits near 128 MB.
+SCORES_PER_CALL = 1 << 25
+
+
 def logit_lens(model, tokenizer, text: str) -> LogitLens:
     """Run `text` once with output_hidden_states=True and decode every layer through norm + LM head.
 
@@ -61,14 +66,26 @@ def logit_lens(model, tokenizer, text: str) -> LogitLens:
         raise ValueError(f"the logit lens needs a final norm at model.get_decoder().norm and model.lm_head; "
                          f"{type(model).__name__} names them differently (it works for Llama, Qwen, Phi-3, SmolLM)")
     ids = encode_prompt(model, tokenizer, text)
-    top_ids, top_probs = [], []
+    seq = ids.shape[1]
     with torch.no_grad():
         hidden = model(ids, output_hidden_states=True).hidden_states  # (layers + 1) x (1, seq, hidden)
-        for i, h in enumerate(hidden):  # one layer at a time: (seq, vocab) each, never all at once
-            logits = lm_head(h if i == len(hidden) - 1 else final_norm(h))[0].float()
+        last = len(hidden) - 1
+        # every layer's states as rows of one matrix, ((layers + 1) * seq, hidden); the last is normed already
+        rows = torch.cat([h[0] if i == last else final_norm(h)[0] for i, h in enumerate(hidden)])
+        vocab = lm_head.weight.shape[0]
+        per_call = max(1, SCORES_PER_CALL // vocab)
+        best_p, best_id, output_rows = [], [], []
+        for start in range(0, rows.shape[0], per_call):
+            logits = lm_head(rows[start:start + per_call]).float()  # (chunk, vocab)
             p, idx = torch.softmax(logits, dim=-1).max(dim=-1)
-            top_ids.append(idx.tolist())
-            top_probs.append([round(float(x), 3) for x in p])
+            best_p.append(p)
+            best_id.append(idx)
+            from_last = start + logits.shape[0] - last * seq  # how many of these rows belong to the output layer
+            if from_last > 0:
+                output_rows.append(logits[-min(from_last, logits.shape[0]):])
+    best_p, best_id = torch.cat(best_p).view(last + 1, seq), torch.cat(best_id).view(last + 1, seq)
+    top_ids = best_id.tolist()
+    top_probs = [[round(float(x), 3) for x in row] for row in best_p]
     labels = [p.text for p in token_pieces(tokenizer, ids[0].tolist())]
     top_tokens = [[p.text for p in token_pieces(tokenizer, row)] for row in top_ids]
-    return LogitLens(labels, top_ids, top_tokens, top_probs, logits.cpu())
+    return LogitLens(labels, top_ids, top_tokens, top_probs, torch.cat(output_rows).cpu())
