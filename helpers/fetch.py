@@ -379,7 +379,7 @@ def _human(n: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.fetch", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="bundled names or hub ids (default: every bundled "
-                        "artifact, plus $LLM_LAB_MODEL when it is a hub id)")
+                        "artifact, plus $LLM_LAB_MODEL, $LLM_LAB_ZH_MODEL, $LLM_LAB_ZH_EMBEDDER when a hub id)")
     parser.add_argument("--force", action="store_true", help="fetch again even if verified")
     args = parser.parse_args(argv)
     os.environ.setdefault("TQDM_DISABLE", "1")  # one line per model; no GGUF conversion bars
@@ -387,9 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     from .models import is_hub_id
 
     names = args.names or bundled_names()
-    env_model = os.environ.get("LLM_LAB_MODEL", "").strip()
-    if not args.names and env_model and env_model not in BUNDLED and is_hub_id(env_model):
-        names = [*names, env_model]
+    for setting in ("LLM_LAB_MODEL", "LLM_LAB_ZH_MODEL", "LLM_LAB_ZH_EMBEDDER"):  # one per role
+        env_model = os.environ.get(setting, "").strip()
+        if not args.names and env_model and env_model not in BUNDLED and is_hub_id(env_model):
+            names = [*names, env_model]
     try:
         for name in names:
             start = time.perf_counter()

@@ -30,7 +30,8 @@ def test_probabilities_form_a_distribution(smol_model, smol_tokenizer):
     assert cands[0].piece.text == "␣Paris"
     assert [c.prob for c in cands] == sorted((c.prob for c in cands), reverse=True)
     full = H.sampling_distribution(logits)
-    assert float(full.sum()) == pytest.approx(1.0, abs=1e-5)
+    # fp32 softmax over 49k tokens: each term rounds; on AVX2-only CPUs the total drifts by ~2e-5
+    assert float(full.double().sum()) == pytest.approx(1.0, abs=1e-4)
     assert float(full[cands[0].piece.id]) == pytest.approx(cands[0].prob, abs=1e-6)
 
 
