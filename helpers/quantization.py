@@ -21,8 +21,15 @@ from .render import table as render_table
 VARIANTS = ("fp32", "bf16", "8-bit", "4-bit NF4", "4-bit NF4 + double quant")
 
 
-def quantization_config(variant: str):
-    """The from_pretrained keywords for one variant of VARIANTS."""
+def quantization_config(variant: str, compute_dtype=None):
+    """The from_pretrained keywords for one variant of VARIANTS.
+
+    `compute_dtype` is what a 4-bit layer dequantizes its weights to for each matmul. By default it
+    is the device's own precision, `H.pick_dtype()`: bf16 on a GPU that has it (the QLoRA paper's
+    choice), fp32 on a CPU, where a CPU without bf16 instructions emulates bf16 arithmetic and a
+    training step takes several times longer (`make bench` measures both). It changes speed, not
+    the footprint: the stored 4-bit weights and their constants are the same.
+    """
     import torch
     from transformers import BitsAndBytesConfig
 
@@ -33,11 +40,15 @@ def quantization_config(variant: str):
     if variant == "8-bit":
         return {"quantization_config": BitsAndBytesConfig(load_in_8bit=True)}
     if variant in ("4-bit NF4", "4-bit NF4 + double quant"):
+        if compute_dtype is None:
+            from .device import pick_dtype
+
+            compute_dtype = pick_dtype()
         return {"quantization_config": BitsAndBytesConfig(
             load_in_4bit=True,  # store linear weights in 4 bits
             bnb_4bit_quant_type="nf4",  # NormalFloat4: 16 levels placed for normally distributed weights
             bnb_4bit_use_double_quant=variant.endswith("double quant"),  # quantize the constants too
-            bnb_4bit_compute_dtype=torch.bfloat16,  # dequantize to bf16 for each matmul
+            bnb_4bit_compute_dtype=compute_dtype,  # dequantize to this dtype for each matmul
         )}
     raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
 
