@@ -174,6 +174,15 @@ ERRORS = """() => {
 }"""
 
 
+OUTPUTS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+  .filter(c => c.model.type === 'code').map(c => c.model.outputs.toJSON())"""
+
+
+def cell_outputs(page) -> list[list[dict]]:
+    """The outputs of every code cell as JupyterLab holds them (nbformat JSON), in order."""
+    return page.evaluate(OUTPUTS)
+
+
 def shut_down(page) -> None:
     """Stop the notebook's kernel (each keeps its models in memory) and close the page."""
     try:

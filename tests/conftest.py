@@ -107,3 +107,33 @@ English and CAPITALIZATION
 show_tokens False None elif == >= else: two tabs:"\t\t" Three tabs: "\t\t\t"
 12.0*50=600
 """
+
+
+BROWSER_RUN = "test_browser.py::test_notebook_runs_clean_in_jupyterlab["
+
+
+def pytest_collection_modifyitems(config, items):
+    """Execute each notebook once: where the browser suite runs a notebook in JupyterLab (and
+    compares its outputs with the stored ones by nbval's rules, tests/stored_outputs.py), nbval's
+    own execution of that notebook is left out. Without Chromium, or when only notebooks/ is
+    selected (`pytest notebooks/ch01_generating_text.ipynb`), nbval runs them as before."""
+    from browser import chromium_path
+
+    in_browser = {item.nodeid.split(BROWSER_RUN, 1)[1].rstrip("]") for item in items if BROWSER_RUN in item.nodeid}
+    if not in_browser or chromium_path() is None:
+        return
+    covered = [item for item in items
+               if type(item).__name__ == "IPyNbCell" and Path(str(item.fspath)).name in in_browser]
+    if covered:
+        config.hook.pytest_deselected(items=covered)
+        gone = set(covered)
+        items[:] = [item for item in items if item not in gone]
+        config._llm_lab_covered = sorted({Path(str(item.fspath)).name for item in covered})
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    names = getattr(config, "_llm_lab_covered", None)
+    if names:
+        terminalreporter.write_line(f"nbval's own run of {len(names)} notebooks left out: the browser suite executes "
+                                    f"each once in JupyterLab and compares its outputs with the stored ones by "
+                                    f"nbval's rules ({', '.join(names)})")

@@ -3,9 +3,11 @@
 nbval executes the notebooks without a front end; it cannot see a widget that fails to render or a
 playground whose control does nothing. These tests open each notebook (a copy: JupyterLab saves
 what it runs), run all cells, check that no cell shows an error, that no widget fails to display
-and no figure lacks Chinese glyphs, then use each playground once and check that what it shows
-changes. A screenshot of each notebook is written to tests/screenshots/ (git-ignored), and the
-measured times to tests/screenshots/browser_timings.json (read by `make bench`).
+and no figure lacks Chinese glyphs, compare the outputs with the stored ones by nbval's rules
+(tests/stored_outputs.py; this run replaces nbval's own execution of the notebook, see
+conftest.py), then use each playground once and check that what it shows changes. A screenshot
+of each notebook is written to tests/screenshots/ (git-ignored), and the measured times to
+tests/screenshots/browser_timings.json (read by `make bench`).
 
 Without Chromium they skip with one line saying how to install it; with LLM_LAB_REQUIRE_BROWSER=1
 (set by .ci/run) a missing Chromium is a failure instead.
@@ -20,7 +22,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import INSTALL_HINT, Browser, JupyterLab, chromium_path, errors, run_all_cells, shut_down
+from browser import INSTALL_HINT, Browser, JupyterLab, cell_outputs, chromium_path, errors, run_all_cells, shut_down
+from stored_outputs import differences
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +76,10 @@ def test_notebook_runs_clean_in_jupyterlab(browser, lab, name):
     try:
         timed(f"{name} run all", run_all_cells(page))
         assert errors(page) == []
+        # This run is also the nbval check (conftest.py leaves nbval's own run of this notebook out).
+        changed = differences(json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8")), cell_outputs(page))
+        assert changed == [], (f"{name}: outputs differ from the stored notebook, by nbval's rules (if the change "
+                               f"is meant, run `make notebooks` and commit):\n" + "\n".join(changed))
         widgets = page.locator(".jp-OutputArea-output .widget-box")
         if name.startswith(("ch02", "ch03")):  # the chapters with playgrounds
             assert widgets.count() >= 2, "a playground rendered no controls"
