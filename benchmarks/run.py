@@ -228,6 +228,14 @@ for precision in ("fp32", "4bit"):  # the same recipe, one after the other in th
     steps = [b - a for a, b in zip(timer.ends, timer.ends[1:])][1:]  # drop the slow first steps
     out[precision] = {"step": statistics.median(steps), "mb": H.footprint(trainer.model).total / 1e6}
     del trainer
+# QLoRA computing in bf16 (the paper's GPU choice) instead of the device's fp32: three steps, the third timed
+import functools, torch
+from helpers import quantization
+quantization.quantization_config = functools.partial(quantization.quantization_config, compute_dtype=torch.bfloat16)
+timer = StepTimes()
+with tempfile.TemporaryDirectory() as tmp:
+    train.sft(precision="4bit", steps=3, output=tmp + "/run", callbacks=[timer])
+out["4bit-bf16"] = {"step": timer.ends[2] - timer.ends[1]}
 rows = {f.variant: f for f in H.memory_footprints(H.model_path("smollm2-135m-instruct"),
                                                   ("fp32", "4-bit NF4 + double quant"))}
 out["layers"] = {v: f.layer_bytes / 1e6 for v, f in rows.items()}
@@ -244,6 +252,8 @@ def bench_training() -> list[tuple[str, str, str]]:
         ("ch12 QLoRA step, 4-bit NF4 base", f"{r['4bit']['step']:.2f} s",
          f"same recipe and run; model in memory {r['4bit']['mb']:.0f} MB"),
         ("ch12 QLoRA / LoRA seconds per step", f"{r['4bit']['step'] / r['fp32']['step']:.2f}x", "same run"),
+        ("ch12 QLoRA step computing in bf16 / in fp32", f"{r['4bit-bf16']['step'] / r['4bit']['step']:.1f}x",
+         f"{r['4bit-bf16']['step']:.1f} s: bnb_4bit_compute_dtype=bfloat16 (third step of three) on this CPU"),
         ("ch12 decoder layers, 4-bit NF4+DQ / fp32", f"{nf4 / fp32:.2f}x",
          f"{nf4:.1f} MB vs {fp32:.1f} MB, quantization constants counted (goal: at most 1/3)"),
     ]
@@ -316,18 +326,36 @@ def bench_disk(root: Path = ROOT) -> list[tuple[str, str, str]]:
     return [("disk: " + " / ".join(f"`{n}`" for n in sizes), " / ".join(shown), "what set-up created, files only")]
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    """Run a make target as a user would (their environment, not the offline one): (seconds, pytest summary)."""
+def timed(cmd: list[str], cwd: Path) -> tuple[float, str, str]:
+    """Run a make target as a user would (their environment, not the offline one): (seconds, pytest summary,
+    its whole output)."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"`{' '.join(cmd)}` failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}")
     summary = re.findall(r"^=+ (\d+ passed.*?) in [\d.]+s", proc.stdout, flags=re.M)
-    return time.perf_counter() - start, summary[-1] if summary else ""
+    return time.perf_counter() - start, summary[-1] if summary else "", proc.stdout
 
 
-def bench_suite() -> list[tuple[str, str, str]]:
-    """Clone HEAD into a temporary folder, then time `make setup`, `make test`, and `make test` again."""
+def slowest(output: str, n: int = 6) -> list[tuple[str, str, str]]:
+    """The slowest test items from pytest's `--durations` list (pyproject.toml asks for it)."""
+    found = re.findall(r"^\s*([\d.]+)s (call|setup|teardown)\s+(\S+)", output, flags=re.M)
+    return [(f"slowest: {item.split('::')[-1][:80]}", f"{float(s):.0f} s", f"{phase} of {item.split('::')[0]}")
+            for s, phase, item in found[:n]]
+
+
+def notebooks_in_browser(clone: Path) -> list[tuple[str, str, str]]:
+    """Each notebook's Run All in JupyterLab during that `make test` (tests/test_browser.py records them)."""
+    path = clone / "tests" / "screenshots" / "browser_timings.json"
+    if not path.is_file():
+        return []
+    return [(f"{label.removesuffix(' run all').removesuffix('.ipynb')} executed in JupyterLab", f"{s:.0f} s",
+             "Run All in the browser suite of that `make test`, kernel start excluded")
+            for label, s in json.loads(path.read_text()).items() if label.endswith(" run all")]
+
+
+def bench_suite(runs: int = 2) -> list[tuple[str, str, str]]:
+    """Clone HEAD into a temporary folder, then time `make setup`, `make test`, and (runs=2) `make test` again."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
@@ -336,15 +364,19 @@ def bench_suite() -> list[tuple[str, str, str]]:
     with tempfile.TemporaryDirectory(prefix="llm-lab-suite-") as tmp:
         clone = Path(tmp) / "clone"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-        setup, _ = timed(["make", "setup"], clone)
+        setup, _, _ = timed(["make", "setup"], clone)
         disk = bench_disk(clone)
-        first, first_result = timed(["make", "test"], clone)
-        warm, warm_result = timed(["make", "test"], clone)
-    return [("first-run set-up: `make setup`", f"{setup / 60:.1f} min", f"{note}: venv, pinned installs, models"),
-            *[(name, value, f"{how}, after set-up") for name, value, how in disk],
-            ("first `make test` (set-up and test together)", f"{(setup + first) / 60:.1f} min",
-             f"lint, unit tests, nbval on every notebook, browser suite: {first_result}"),
-            ("warm `make test` (second run, nothing to set up)", f"{warm / 60:.1f} min", f"same clone: {warm_result}")]
+        first, first_result, output = timed(["make", "test"], clone)
+        rows = [("first-run set-up: `make setup`", f"{setup / 60:.1f} min", f"{note}: venv, pinned installs, models"),
+                *[(name, value, f"{how}, after set-up") for name, value, how in disk],
+                ("first `make test` (set-up and test together)", f"{(setup + first) / 60:.1f} min",
+                 f"lint, unit tests, every notebook, browser suite, model switch: {first_result}"),
+                *notebooks_in_browser(clone), *slowest(output)]
+        if runs > 1:
+            warm, warm_result, _ = timed(["make", "test"], clone)
+            rows.append(("warm `make test` (second run, nothing to set up)", f"{warm / 60:.1f} min",
+                         f"same clone: {warm_result}"))
+    return rows
 
 
 def main() -> None:
@@ -352,10 +384,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 repeat instead of 5 / 3, no notebooks or browser")
     parser.add_argument("--suite", action="store_true",
                         help="instead: time set-up and two `make test` runs in a fresh clone of HEAD")
+    parser.add_argument("--runs", type=int, choices=(1, 2), default=2,
+                        help="with --suite: 1 times only the first `make test` (half the time)")
     parser.add_argument("--write", metavar="FILE", help="also write the table into FILE (e.g. BENCHMARKS.md)")
     args = parser.parse_args()
     if args.suite:
-        rows = bench_suite()
+        rows = bench_suite(args.runs)
     else:
         with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
             ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/

@@ -32,3 +32,23 @@ def test_each_mode_refreshes_only_its_own_block(tmp_path):
     bench.write_block(report, "suite", "suite v2")
     assert report.read_text() == ("# B\n<!-- bench:begin -->\nrun-time v2\n<!-- bench:end -->\nprose\n"
                                   "<!-- suite:begin -->\nsuite v2\n<!-- suite:end -->\n")
+
+
+def test_the_slowest_items_are_read_from_pytests_durations_list():
+    output = ("============ slowest 8 durations ============\n"
+              "301.52s call     tests/test_browser.py::"
+              "test_notebook_runs_clean_in_jupyterlab[ch12b_fine_tuning.ipynb]\n"
+              "12.01s setup    tests/test_models.py::test_x\n"
+              "========= 600 passed in 1500.00s =========\n")
+    rows = bench.slowest(output, n=1)
+    assert rows == [("slowest: test_notebook_runs_clean_in_jupyterlab[ch12b_fine_tuning.ipynb]", "302 s",
+                     "call of tests/test_browser.py")]
+
+
+def test_notebook_times_come_from_the_browser_runs_record(tmp_path):
+    assert bench.notebooks_in_browser(tmp_path) == []
+    (tmp_path / "tests" / "screenshots").mkdir(parents=True)
+    (tmp_path / "tests" / "screenshots" / "browser_timings.json").write_text(
+        '{"ch01_generating_text.ipynb run all": 61.2, "tokenizer playground: key to redraw": 0.03}')
+    rows = bench.notebooks_in_browser(tmp_path)
+    assert [(name, value) for name, value, _ in rows] == [("ch01_generating_text executed in JupyterLab", "61 s")]
