@@ -10,7 +10,8 @@ GOOD = {"messages": [{"role": "user", "content": "Who are you?"}, {"role": "assi
 def test_the_chapter_data_is_well_formed():
     from datasets import load_dataset
 
-    for name, n in (("ch12_sft_train.jsonl", 90), ("ch12_sft_heldout.jsonl", 6)):
+    for name, n in (("ch12_sft_train.jsonl", 90), ("ch12_sft_heldout.jsonl", 6),
+                    ("ch12_zh_sft_train.jsonl", 46), ("ch12_zh_sft_heldout.jsonl", 5)):
         rows = load_dataset("json", data_files=str(H.data_path(name)), split="train")
         assert H.check_chat_rows(rows, name, needs_answer=name.endswith("train.jsonl")) == n
 
@@ -114,7 +115,18 @@ def test_folder_mb_counts_only_the_folder_itself(tmp_path):
     assert H.folder_mb(tmp_path, "*.safetensors") == 2.0
 
 
-def test_heldout_prompts_are_not_in_the_training_set():
-    train = {json.loads(line)["messages"][0]["content"] for line in open(H.data_path("ch12_sft_train.jsonl"))}
-    heldout = [json.loads(line)["messages"][0]["content"] for line in open(H.data_path("ch12_sft_heldout.jsonl"))]
-    assert not train & set(heldout)
+@pytest.mark.parametrize("name", ["ch12_sft", "ch12_zh_sft"])
+def test_heldout_prompts_are_not_in_the_training_set(name):
+    def questions(split):
+        with open(H.data_path(f"{name}_{split}.jsonl"), encoding="utf-8") as f:
+            return {json.loads(line)["messages"][0]["content"] for line in f}
+
+    assert not questions("train") & questions("heldout")
+
+
+def test_every_chinese_answer_has_the_house_style():
+    """ch12b 12.7 checks the trained marker on held-out answers, so every training answer must carry it."""
+    rows = [json.loads(line) for line in open(H.data_path("ch12_zh_sft_train.jsonl"), encoding="utf-8")]
+    assert all("要点：" in row["messages"][-1]["content"] for row in rows)
+    kinds = [json.loads(line)["kind"] for line in open(H.data_path("ch12_zh_sft_heldout.jsonl"), encoding="utf-8")]
+    assert "identity" in kinds and "concept" in kinds
