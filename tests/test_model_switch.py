@@ -16,17 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SWITCH_TO = "qwen2.5-coder-0.5b-instruct"
-# ch12a and ch12b still assert SmolLM2's own numbers (PEFT's 921,600 at rank 8, its memory table)
-# and train for CPU minutes sized for a 135 M model; making them switch-clean is the open part of
-# issue 13. They are listed, not left out, so the gap shows in every test report.
-NOT_YET = {"ch12a_lora_and_qlora", "ch12b_fine_tuning"}
-NOTEBOOKS = [pytest.param(p, marks=pytest.mark.xfail(run=False, reason="not yet switch-clean (issue 13)"))
-             if p.stem in NOT_YET else p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.slow
 @pytest.mark.switch
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: getattr(p, "stem", None))
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_with_another_main_model(notebook, tmp_path):
     env = {**os.environ, "LLM_LAB_MODEL": SWITCH_TO, "LLM_LAB_OUTPUTS": str(tmp_path / "outputs")}
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
