@@ -125,8 +125,11 @@ def test_heldout_prompts_are_not_in_the_training_set(name):
 
 
 def test_every_chinese_answer_has_the_house_style():
-    """ch12b 12.7 checks the trained marker on held-out answers, so every training answer must carry it."""
+    """ch12b 12.7 counts the trained shape on held-out answers (an answer ending in 。, then 要点： and
+    a key point), so every training answer must have it."""
     rows = [json.loads(line) for line in open(H.data_path("ch12_zh_sft_train.jsonl"), encoding="utf-8")]
-    assert all("要点：" in row["messages"][-1]["content"] for row in rows)
+    for row in rows:
+        before, marker, point = row["messages"][-1]["content"].partition("要点：")
+        assert marker and before.endswith("。") and point.strip(), row
     kinds = [json.loads(line)["kind"] for line in open(H.data_path("ch12_zh_sft_heldout.jsonl"), encoding="utf-8")]
     assert "identity" in kinds and "concept" in kinds
