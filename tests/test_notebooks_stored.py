@@ -78,8 +78,10 @@ def test_ch12_checks_the_chapter_promises_when_nbval_runs_it():
     source = "\n".join("".join(c["source"]) for n in ("ch12a_lora_and_qlora", "ch12b_fine_tuning")
                        for c in json.loads((NOTEBOOKS[0].parent / f"{n}.ipynb").read_text())["cells"])
     for claim in ("assert trainable == H.lora_parameter_count",  # LoRA count equals PEFT's
-                  "assert ratio <= 1 / 3",  # 4-bit decoder layers at most a third of fp32
+                  "assert ratio < 0.15",  # 4-bit decoder layers: 4 bits plus constants of fp32's 32
                   "assert last < first / 2",  # SFT loss below half of its start
                   "assert difference < 1e-5",  # reloaded adapter gives identical logits
-                  "assert mean_after > mean_before"):  # DPO raises the held-out margin
+                  "assert mean_after > mean_before",  # DPO raises the held-out margin
+                  "assert shaped_before == 0 and shaped_after > len(zh_after) / 2",  # Qwen learns the house style
+                  "assert zh_last < zh_first / 2"):  # and its loss halves
         assert claim in source, claim
