@@ -28,7 +28,8 @@ TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 PRECISIONS = ("fp32", "bf16", "4bit")
 
 
-def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool | None = None):
+def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool | None = None,
+         compute_dtype=None):
     """(model, tokenizer, device, precision) with the project's device policy; 4bit = QLoRA's NF4 base.
 
     trust_remote_code defaults to H.trust_remote_code(): False unless LLM_LAB_TRUST_REMOTE_CODE=1.
@@ -57,7 +58,7 @@ def load(model_name: str | None = None, precision: str | None = None, *, trust_r
         # under accelerate launch each process puts its copy on its own GPU, not all on cuda:0
         placement = {"": PartialState().process_index} if device == "cuda" else device
         model = AutoModelForCausalLM.from_pretrained(path, device_map=placement, trust_remote_code=trust_remote_code,
-                                                     **quantization_config("4-bit NF4 + double quant"))
+                                                     **quantization_config("4-bit NF4 + double quant", compute_dtype))
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     else:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=quantization_config(precision)["dtype"],
@@ -120,8 +121,10 @@ def _load_rows(data, check):
 
 def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
         learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=(),
-        resume=None):
+        resume=None, compute_dtype=None):
     """Supervised fine-tuning with LoRA (QLoRA: precision='4bit'); returns the trainer, adapter in output_dir.
+
+    compute_dtype: what 4-bit layers compute in (default: the device's, see H.quantization_config).
 
     resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
     in that same folder (same data, same settings).
@@ -133,7 +136,7 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
     dataset = dataset.map(lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
                           remove_columns=dataset.column_names)
     checkpoint = last_checkpoint(resume) if resume else None  # before loading anything: fail fast
-    model, tokenizer, device, precision = load(model_name, precision)
+    model, tokenizer, device, precision = load(model_name, precision, compute_dtype=compute_dtype)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
     out = Path(resume) if resume else _output("sft", output, overwrite)

@@ -193,3 +193,15 @@ def test_dpo_raises_the_margin_on_its_training_pairs(trained, tmp_path):
     dpo = train.dpo(run, data=str(path), output=tmp_path / "dpo", steps=3, batch_size=2, learning_rate=5e-4)
     after = H.preference_margins(dpo.model, tokenizer, pairs)
     assert sum(after) > sum(before)
+
+
+@pytest.mark.slow
+def test_qlora_base_computes_in_the_devices_precision_unless_told(monkeypatch):
+    """fp32 on a CPU by default (bf16 is emulated there); `compute_dtype` overrides it (make bench uses it)."""
+    import torch
+
+    monkeypatch.setenv("LLM_LAB_DEVICE", "cpu")
+    for asked, expected in ((None, torch.float32), (torch.bfloat16, torch.bfloat16)):
+        model, *_ = train.load(precision="4bit", compute_dtype=asked)
+        q_proj = model.model.layers[0].self_attn.q_proj
+        assert type(q_proj).__name__ == "Linear4bit" and q_proj.compute_dtype == expected
