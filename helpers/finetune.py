@@ -49,7 +49,7 @@ def _row_problem(row, needs_answer: bool) -> str | None:
             return f"message {j} ({m['role']}) has no text in 'content'"
     if needs_answer and messages[-1]["role"] != "assistant":
         return "its last message must be the assistant's answer the model learns to give"
-    if needs_answer and len(messages) < 2:
+    if needs_answer and not any(m["role"] == "user" for m in messages[:-1]):
         return "it has an answer but no question: put a user message before the assistant's answer"
     return None
 
@@ -60,6 +60,8 @@ def check_chat_rows(rows, source: str = "the dataset", *, needs_answer: bool = T
     `rows`: a datasets.Dataset or a list of dicts. Returns the number of rows. Row numbers are
     0-based, as in `dataset[i]`; for a JSONL file, row i is line i + 1.
     """
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"pass the rows as a list of dicts or a datasets.Dataset, got {type(rows).__name__}")
     n = 0
     for i, row in enumerate(rows):
         problem = _row_problem(row, needs_answer)
@@ -81,6 +83,8 @@ def new_run_dir(name: str, root: Path | str | None = None) -> Path:
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
         raise ValueError(f"run name must be letters, digits, '-', '_' or '.', e.g. 'ch12-sft'; got {name!r}")
     root = Path(root) if root is not None else outputs_dir()
+    if root.exists() and not root.is_dir():
+        raise RunExistsError(f"runs go into {root}, but that is a file; set LLM_LAB_OUTPUTS (or root=) to a folder")
     root.mkdir(parents=True, exist_ok=True)
     taken = [int(m.group(1)) for p in root.iterdir() if (m := re.fullmatch(re.escape(name) + r"-(\d+)", p.name))]
     number = max(taken, default=0) + 1
@@ -93,16 +97,74 @@ def new_run_dir(name: str, root: Path | str | None = None) -> Path:
             number += 1
 
 
+# What a training run writes into its folder (Trainer, PEFT, TRL, the tokenizer, and our marker):
+# an overwrite removes these and nothing else.
+RUN_FILES = re.compile(r"checkpoint-\d+|runs|README\.md|adapter_(config\.json|model\.safetensors)|"
+                       r"training_args\.bin|trainer_state\.json|tokenizer(_config)?\.json|"
+                       r"special_tokens_map\.json|chat_template\.jinja|added_tokens\.json|vocab\.json|"
+                       r"merges\.txt|INCOMPLETE\.txt")
+INCOMPLETE = "INCOMPLETE.txt"
+
+
 def run_dir(path: Path | str, *, overwrite: bool = False) -> Path:
-    """Use a folder you name for a run: refused if it already holds files, unless overwrite=True."""
+    """Use a folder you name for a run: refused if it already holds files, unless overwrite=True.
+
+    overwrite=True removes the earlier run's files (checkpoints, adapter, logs) so nothing of it can
+    be resumed by mistake, and refuses a folder that also holds files no run makes. The folder must
+    be writable: that is checked now, not at the first save after training.
+    """
+    if path is None or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"a run folder must be a path (str or Path), got {type(path).__name__}")
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunExistsError(f"{path} is a file, not a folder; choose another output folder")
-    if path.is_dir() and any(path.iterdir()) and not overwrite:
+    held = sorted(path.iterdir()) if path.is_dir() else []
+    if held and not overwrite:
         raise RunExistsError(f"{path} already holds an earlier run; choose a new folder (or leave it out to get "
                              f"a fresh outputs/<name>-NNN), or pass overwrite=True / --overwrite to replace it")
+    if held:
+        foreign = [p.name for p in held if not RUN_FILES.fullmatch(p.name)]
+        if foreign:
+            raise RunExistsError(f"{path} holds files that no training run makes ({', '.join(foreign[:5])}); "
+                                 "overwrite only replaces a run. Move them, or choose another output folder")
+        import shutil
+
+        for p in held:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        print(f"{path}: removed the earlier run ({', '.join(p.name for p in held)})")
     path.mkdir(parents=True, exist_ok=True)
+    _check_writable(path)
     return path
+
+
+def _check_writable(path: Path) -> None:
+    probe = path / ".llm-lab-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"cannot write into {path} ({err.strerror}); choose an output folder you can "
+                              "write to") from None
+
+
+def mark_started(run: Path | str, method: str) -> None:
+    """Mark a run folder unfinished until mark_finished: a run killed part-way says so itself."""
+    Path(run, INCOMPLETE).write_text(
+        f"This {method} run has not finished: it was stopped, or is still training.\n"
+        "Its finished checkpoints are the checkpoint-N folders that hold trainer_state.json.\n"
+        + (f"Continue it with: python -m helpers.train sft --resume {run}\n" if method == "sft" else ""),
+        encoding="utf-8")
+
+
+def mark_finished(run: Path | str) -> None:
+    Path(run, INCOMPLETE).unlink(missing_ok=True)
+
+
+def _folder(path, what: str) -> Path:
+    if path is None or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"pass the {what} folder as a path (str or Path), e.g. 'outputs/ch12-sft-001'; "
+                        f"got {type(path).__name__}")
+    return Path(path)
 
 
 def checkpoints(run: Path | str) -> list[Path]:
@@ -111,7 +173,7 @@ def checkpoints(run: Path | str) -> list[Path]:
     The Trainer writes trainer_state.json after the weights, so a folder without it (a run stopped
     while saving) is skipped.
     """
-    run = Path(run)
+    run = _folder(run, "run")
     found = []
     for p in run.glob("checkpoint-*"):
         if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file() and \
@@ -133,6 +195,8 @@ def last_checkpoint(run: Path | str) -> Path:
 
 def losses(log_history) -> list[tuple[int, float]]:
     """(step, training loss) pairs from a Trainer's `state.log_history`."""
+    if not isinstance(log_history, (list, tuple)):
+        raise TypeError(f"pass a trainer's log, trainer.state.log_history (a list), got {type(log_history).__name__}")
     return [(row["step"], float(row["loss"])) for row in log_history if "loss" in row and "step" in row]
 
 
@@ -224,7 +288,7 @@ def _text(prompt) -> str:
 
 def folder_mb(path: Path | str, pattern: str = "*") -> float:
     """Size in MB (10^6 bytes) of the files directly in a folder that match `pattern` (not subfolders)."""
-    path = Path(path)
+    path = _folder(path, "saved model or run")
     if not path.is_dir():
         raise FileNotFoundError(f"no folder {path}")
     return sum(p.stat().st_size for p in path.glob(pattern) if p.is_file()) / 1e6

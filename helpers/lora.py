@@ -79,6 +79,11 @@ def check_lora_config(model, config) -> str:
         have = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)})
         raise LoraConfigError(f"this model has no linear layer named {missing}; its linear layers are: "
                               f"{', '.join(have)}")
+    name, d_in, d_out = min(found, key=lambda t: min(t[1], t[2]))
+    if r > min(d_in, d_out):  # B·A of a (d_out x d_in) matrix cannot have a rank above its smaller side
+        raise LoraConfigError(f"LoRA rank r={r:,} is larger than {name.split('.')[-1]}'s smaller side "
+                              f"({d_out} x {d_in}): its update B·A can have rank {min(d_in, d_out)} at most, and "
+                              f"r={r:,} would only cost memory. Use r from 1 to {min(d_in, d_out)} (8 or 16 is usual)")
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(r * (d_in + d_out) for _, d_in, d_out in found)
     return (f"LoRA r={r} on {len(found)} matrices ({', '.join(names)}): {trainable:,} trainable parameters, "

@@ -15,6 +15,8 @@ QUIET_OFFLINE_DEFAULTS = {
     "TRANSFORMERS_VERBOSITY": "error",  # keep the teaching output free of library chatter
     "TOKENIZERS_PARALLELISM": "false",  # no fork warnings from the Rust tokenizers
     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",  # datasets' map/tokenize bars print rates too
+    "HF_HUB_DISABLE_TELEMETRY": "1",  # no usage pings to the hub, even where a user allows the network
+    "HF_DATASETS_OFFLINE": "1",  # datasets never looks up a hub dataset or counts a download
 }
 # Loggers that print the same harmless line in every run; quieted so learners see what matters.
 QUIET_LOGGERS = (

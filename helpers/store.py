@@ -56,11 +56,15 @@ def verify(artifact: Artifact, folder: Path, full: bool = True) -> str | None:
     except (OSError, ValueError):
         return "its manifest is unreadable"
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        return "its manifest is not a manifest (no file list)"
+        return "its manifest is unreadable (not a file list)"
     if (manifest.get("wheel_sha256") != artifact.sha256 or manifest.get("version") != artifact.version
             or manifest.get("wheels", _pins(artifact)) != _pins(artifact)):
         return f"it was fetched from another release (the registry now pins {artifact.version})"
-    for rel, info in manifest.get("files", {}).items():
+    entries = manifest["files"].items()
+    if not all(isinstance(info, dict) and isinstance(info.get("size"), int) and isinstance(info.get("sha256"), str)
+               and isinstance(rel, str) and ".." not in Path(rel).parts for rel, info in entries):
+        return "its manifest is unreadable (a file entry without its size and sha256)"
+    for rel, info in entries:
         p = folder / rel
         if not p.is_file():
             return f"{rel} is missing"

@@ -9,7 +9,12 @@
 
 Every run writes a new folder outputs/ch12-<method>-NNN (checkpoint-N every --save-steps, the
 adapter at the end) and never overwrites an earlier run unless --output names one and --overwrite
-is given. Under accelerate launch each process trains on its own --batch-size examples per step
+is given (then that run's files go first; a folder holding anything else is refused). Until the
+adapter is saved the folder holds INCOMPLETE.txt: a run stopped by Ctrl-C, a crash or a kill says
+so, and --resume continues it. Training stops, saving nothing, at the first NaN or inf loss or
+weight. Nothing leaves the machine: the script sets HF_HUB_OFFLINE, HF_DATASETS_OFFLINE and
+HF_HUB_DISABLE_TELEMETRY unless you set them, reads the data in memory (no datasets cache), and
+writes only into the run folder. Under accelerate launch each process trains on its own --batch-size examples per step
 (4 GPUs x 16 = 64 per step) and the main process writes the folder.
 The notebook ch12b_fine_tuning.ipynb makes the same calls one cell at a time.
 """
@@ -20,12 +25,43 @@ import argparse
 import sys
 from pathlib import Path
 
-from .finetune import check_chat_rows, last_checkpoint, new_run_dir, run_dir
+from .checks import int_in, is_number
+from .finetune import (DatasetFormatError, check_chat_rows, checkpoints, last_checkpoint, mark_finished,
+                       mark_started, new_run_dir, run_dir)
 from .lora import check_lora_config
 from .preference import check_preference_rows
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 PRECISIONS = ("fp32", "bf16", "4bit")
+# The range of every number a run takes, checked before anything loads: (low, high) inclusive.
+LIMITS = {"steps": (1, 100_000), "batch_size": (1, 1024), "rank": (1, 1024), "save_steps": (0, 100_000),
+          "max_length": (8, 32_768), "seed": (0, 2**32 - 1)}
+MAX_LEARNING_RATE = 1.0  # AdamW steps of this size already wreck a model; above it nothing useful trains
+MAX_BETA = 100.0
+
+
+class NonFiniteError(RuntimeError):
+    """The loss or a trained weight became NaN or inf: training stopped before saving it."""
+
+
+def check_settings(**settings) -> None:
+    """Refuse a number out of its range with one line naming the setting, before any data or model loads.
+
+    Example: check_settings(steps=0) -> ValueError("steps must be an int from 1 to 100,000, got 0 ...").
+    """
+    for name, value in settings.items():
+        if value is None:
+            continue
+        if name in LIMITS:
+            lo, hi = LIMITS[name]
+            if not int_in(value, lo, hi):
+                hint = " (0 saves no checkpoint)" if name == "save_steps" else ""
+                raise ValueError(f"{name} must be an int from {lo:,} to {hi:,}{hint}, got {value!r}")
+        elif name in ("learning_rate", "beta"):
+            top = MAX_LEARNING_RATE if name == "learning_rate" else MAX_BETA
+            if not is_number(value) or not 0 < value <= top:  # False for nan and inf too
+                raise ValueError(f"{name} must be a number above 0 and at most {top:g}, got {value!r}"
+                                 + (" (LoRA trains well at 1e-4 to 1e-3)" if name == "learning_rate" else ""))
 
 
 def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool | None = None,
@@ -107,16 +143,115 @@ def _common(device: str, precision: str, steps: int, batch_size: int, learning_r
     )
 
 
-def _load_rows(data, check):
-    """A JSONL file (a path, or a name in data/) as a datasets.Dataset, checked row by row before any model loads."""
-    from datasets import load_dataset
-
+def _data_file(data) -> Path:
+    """The file `data` names: a path, or a bare name in the project's data/ folder."""
     from .store import data_path
 
-    path = Path(data) if Path(data).is_file() else data_path(data)
-    dataset = load_dataset("json", data_files=str(path), split="train")
-    check(dataset, path.name)
-    return dataset
+    path = Path(data).expanduser()
+    if path.is_dir():
+        raise DatasetFormatError(f"--data {data} is a folder; pass one .jsonl file, e.g. "
+                                 "data/ch12_sft_train.jsonl")
+    if path.is_file():
+        return path
+    if len(path.parts) > 1:  # a path the user typed: do not list their folder as if it held our data
+        raise FileNotFoundError(f"no file {data}; check the path, or pass a name from the project's data/ "
+                                "folder, e.g. ch12_sft_train.jsonl")
+    return data_path(str(data))
+
+
+def read_jsonl(path) -> list:
+    """The rows of a JSONL file (one JSON value per line; a JSON array file also works), read as UTF-8.
+
+    Each problem is one line naming the file and line: not UTF-8, a line that is not JSON, a blank
+    line in the middle, no rows at all. Read in memory: nothing is cached outside the run.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark from Windows editors is fine
+    except UnicodeDecodeError as err:
+        raise DatasetFormatError(f"{path.name} is not UTF-8 text (byte {err.start}); save it as UTF-8, e.g. "
+                                 f"iconv -f latin1 -t utf-8 {path.name}") from None
+    if text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except ValueError as err:
+            raise DatasetFormatError(f"{path.name} starts with '[' but is not a JSON array ({err})") from None
+    else:
+        lines = text.rstrip().split("\n") if text.strip() else []
+        rows = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                raise DatasetFormatError(f"line {number} of {path.name} is blank; each line must be one JSON "
+                                         "object (remove the empty line)")
+            try:
+                rows.append(json.loads(line))
+            except ValueError as err:
+                raise DatasetFormatError(f"line {number} of {path.name} is not valid JSON ({err.msg} at "
+                                         f"character {err.pos + 1}); each line must be one complete JSON "
+                                         "object") from None
+    if not rows:
+        raise DatasetFormatError(f"{path.name} is empty: it has no rows; each line must be one JSON row like "
+                                 '{"messages": [...]}')
+    return rows
+
+
+def _load_rows(data, check) -> list:
+    """The data file's rows, checked row by row before any model loads (kept in memory, never cached)."""
+    path = _data_file(data)
+    rows = read_jsonl(path)
+    check(rows, path.name)
+    return rows
+
+
+def finite_guard():
+    """A TrainerCallback that stops training at the first step whose weights or logged loss are NaN or inf.
+
+    It runs after each optimizer step and before that step's checkpoint is written, so nothing
+    non-finite is saved: the folder keeps only the finished, finite checkpoints before it.
+    """
+    import math
+
+    import torch
+    from transformers import TrainerCallback
+
+    class FiniteGuard(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            for name, p in model.named_parameters():
+                if p.requires_grad and not torch.isfinite(p).all():
+                    raise NonFiniteError(f"training stopped at step {state.global_step}: {name} became NaN or "
+                                         "inf (learning rate too high?); that step was not saved")
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(loss):
+                raise NonFiniteError(f"training stopped at step {state.global_step}: the loss is {loss} "
+                                     "(learning rate too high?); that step was not saved")
+
+    return FiniteGuard()
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training; the message says which checkpoint is complete and how to continue."""
+
+
+def _train(trainer, out: Path, method: str, checkpoint=None) -> None:
+    """Train with the run folder marked unfinished until the result is saved; say how to go on if it stops."""
+    mark_started(out, method)
+    try:
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except (KeyboardInterrupt, NonFiniteError) as err:
+        done = checkpoints(out)
+        state = (f"{out} is unfinished; its last finished checkpoint is {done[-1].name}" if done else
+                 f"{out} is unfinished and holds no finished checkpoint")
+        if done and method == "sft":
+            state += f"; continue with: python -m helpers.train sft --resume {out}"
+        if isinstance(err, NonFiniteError):
+            raise NonFiniteError(f"{err}. {state}") from None
+        raise RunInterrupted(f"stopped at step {trainer.state.global_step}. {state}") from None
+    _save(trainer, trainer.processing_class, out)
+    mark_finished(out)
 
 
 def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
@@ -129,23 +264,28 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
     resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
     in that same folder (same data, same settings).
     """
+    offline_defaults()
+    check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, rank=rank,
+                   max_length=max_length, save_steps=save_steps, seed=seed)
+    if resume and output:
+        raise ValueError(f"resume continues {resume} in that same folder; leave out output ({output})")
     from trl import SFTConfig, SFTTrainer
 
-    dataset = _load_rows(data, check_chat_rows)
+    from datasets import Dataset
+
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
-    dataset = dataset.map(lambda row: {"prompt": row["messages"][:-1], "completion": row["messages"][-1:]},
-                          remove_columns=dataset.column_names)
+    dataset = Dataset.from_list([{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
+                                 for r in _load_rows(data, check_chat_rows)])
     checkpoint = last_checkpoint(resume) if resume else None  # before loading anything: fail fast
     model, tokenizer, device, precision = load(model_name, precision, compute_dtype=compute_dtype)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
-    out = Path(resume) if resume else _output("sft", output, overwrite)
+    out = Path(resume) if resume else _output("sft", output, overwrite)  # checked writable before training
     args = SFTConfig(output_dir=str(out), max_length=max_length,
                      **_common(device, precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=peft_config, callbacks=list(callbacks))
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    _save(trainer, tokenizer, out)
+                         peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
+    _train(trainer, out, "sft", checkpoint)
     return trainer
 
 
@@ -166,10 +306,13 @@ def merged_sft_model(sft_run, model_name=None):
 def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,
         batch_size=4, learning_rate=3e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
     """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
+    offline_defaults()
+    check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
+                   max_length=max_length, save_steps=save_steps, seed=seed)
+    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
-
-    dataset = _load_rows(data, check_preference_rows)
+    dataset = Dataset.from_list(_load_rows(data, check_preference_rows))
     if not Path(sft_run, "adapter_model.safetensors").is_file():
         raise FileNotFoundError(f"{sft_run} holds no SFT adapter (adapter_model.safetensors); pass the folder an "
                                 "sft run printed, e.g. --sft outputs/ch12-sft-001")
@@ -183,24 +326,45 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
                      loss_type=["sigmoid", "sft"],  # DPO's loss plus the chosen answers' NLL keeps the text fluent
                      **_common(pick_device(), precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         peft_config=peft_config, callbacks=list(callbacks))
-    trainer.train()
-    _save(trainer, tokenizer, out)
+                         peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
+    _train(trainer, out, "dpo")
     return trainer
 
 
+def offline_defaults() -> None:
+    """The notebooks' offline, quiet defaults for a script: no hub, no telemetry, no library chatter.
+
+    A value the user set wins (HF_HUB_OFFLINE=0 to reach the hub on purpose).
+    """
+    import logging
+    import os
+    import warnings
+
+    from .notebook import QUIET_LOGGERS, QUIET_OFFLINE_DEFAULTS, QUIET_WARNINGS
+
+    for key, value in QUIET_OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+
+
 def main(argv=None) -> int:
+    offline_defaults()  # before datasets, huggingface_hub or transformers is imported
     parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("method", choices=("sft", "dpo"))
     parser.add_argument("--model", help="bundled name, folder or cached hub id (default: $LLM_LAB_MODEL or SmolLM2)")
     parser.add_argument("--sft", help="dpo only: the SFT run folder whose adapter is merged first")
     parser.add_argument("--data", help="a JSONL file (default: the chapter's data/ch12_*_train.jsonl)")
     parser.add_argument("--output", help="run folder (default: a new outputs/ch12-<method>-NNN)")
-    parser.add_argument("--overwrite", action="store_true", help="allow --output to name a folder that holds a run")
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--overwrite", action="store_true", help="allow --output to name a folder that holds a "
+                        "run; that run's files are removed first")
+    parser.add_argument("--steps", type=int, help=_range("steps"))
+    parser.add_argument("--batch-size", type=int, help=_range("batch_size"))
+    parser.add_argument("--learning-rate", type=float, help=f"above 0, at most {MAX_LEARNING_RATE:g}")
+    parser.add_argument("--rank", type=int, default=8, help=_range("rank") + ", at most the smaller side of "
+                        "each trained matrix")
     parser.add_argument("--precision", choices=PRECISIONS, help="sft only (default: bf16 on a bf16 GPU, else fp32)")
     parser.add_argument("--save-steps", type=int, default=20, help="write checkpoint-N every this many steps "
                         "(default 20; 0 for none)")
@@ -208,21 +372,34 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     common = {k: v for k, v in dict(output=args.output, overwrite=args.overwrite, steps=args.steps,
                                     batch_size=args.batch_size, learning_rate=args.learning_rate, rank=args.rank,
-                                    save_steps=args.save_steps or None, data=args.data).items() if v is not None}
+                                    save_steps=args.save_steps, data=args.data).items() if v is not None}
     if args.method == "dpo" and (args.precision or args.resume):
         parser.error("--precision and --resume are for sft; dpo uses the precision of the SFT run's base model")
+    if args.resume and args.output:
+        parser.error(f"--resume continues {args.resume} in that same folder; leave out --output")
+    if args.method == "dpo" and not args.sft:
+        parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")
     try:
         if args.method == "sft":
             trainer = sft(args.model, precision=args.precision, resume=args.resume, **common)
         else:
-            if not args.sft:
-                parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")
             trainer = dpo(args.sft, args.model, **common)
+    except RunInterrupted as err:
+        print(f"{err}", file=sys.stderr)
+        return 130  # the shell's code for Ctrl-C
+    except NonFiniteError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except (ValueError, OSError, LookupError, RuntimeError) as err:  # bad input: one line, not a traceback
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"saved to {trainer.args.output_dir}")
     return 0
+
+
+def _range(name: str) -> str:
+    lo, hi = LIMITS[name]
+    return f"an int from {lo:,} to {hi:,}"
 
 
 if __name__ == "__main__":

@@ -289,6 +289,19 @@ def test_a_manifest_that_is_json_but_not_an_object_is_refetched(tmp_path, regist
     index = FakeIndex(GOOD)
     folder = F.fetch("tiny", tmp_path, download=index)
     (folder / S.MANIFEST).write_text("[1, 2]")
-    assert "not a manifest" in S.verify(ARTIFACT, folder)
+    assert "manifest is unreadable" in S.verify(ARTIFACT, folder)
+    F.fetch("tiny", tmp_path, download=index)
+    assert index.calls == 2 and S.verify(ARTIFACT, folder) is None
+
+
+@pytest.mark.parametrize("entry", [{"sha256": "0" * 64}, {"size": "8", "sha256": "0" * 64}, {"size": 8}, 5, None])
+def test_a_manifest_entry_without_size_or_sha256_is_refetched_not_a_crash(tmp_path, registry, entry):
+    index = FakeIndex(GOOD)
+    folder = F.fetch("tiny", tmp_path, download=index)
+    manifest = json.loads((folder / S.MANIFEST).read_text())
+    manifest["files"]["config.json"] = entry
+    (folder / S.MANIFEST).write_text(json.dumps(manifest))
+    assert S.verify(ARTIFACT, folder, full=False) == \
+        "its manifest is unreadable (a file entry without its size and sha256)"
     F.fetch("tiny", tmp_path, download=index)
     assert index.calls == 2 and S.verify(ARTIFACT, folder) is None

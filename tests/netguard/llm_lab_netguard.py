@@ -3,13 +3,16 @@
 Loaded in the pytest process by tests/conftest.py and in every child Python (the notebook kernels
 nbval starts, subprocesses) through sitecustomize.py in this folder, which conftest puts on
 PYTHONPATH. Loopback (127.0.0.0/8, ::1, localhost) and Unix sockets stay allowed: Jupyter kernels
-and the browser tests talk over them.
+and the browser tests talk over them. With $LLM_LAB_NETGUARD_LOG set, each blocked attempt is also
+appended to that file, so a test sees the attempts a library caught and ignored.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import traceback
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
@@ -33,6 +36,10 @@ def is_loopback(host) -> bool:
 
 
 def _blocked(what: str, host) -> NetworkBlockedError:
+    log = os.environ.get("LLM_LAB_NETGUARD_LOG")  # a library may swallow the error: the log still tells
+    if log:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{what} {host!r}\n{''.join(traceback.format_stack(limit=8))}\n")
     return NetworkBlockedError(
         f"llm-concepts-lab tests run offline: {what} {host!r} was blocked. Notebooks and helpers "
         "must not use the network at run time; models come from `make models` during set-up."

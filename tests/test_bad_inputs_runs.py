@@ -1,0 +1,300 @@
+"""Bad input to fine-tuning runs: the training CLI, its data files, run folders, and runs that stop part-way.
+
+The table checks each mistake gets one clear line before anything loads; the tests below it run the
+real CLI (a few tiny steps of SmolLM2) to check what a run leaves behind when it is overwritten,
+killed, interrupted or diverges, and that it never talks to the network or writes outside its folder.
+Cases from ../shared/reviews/reliability-probe.md carry the probe's row number.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import helpers as H
+from helpers import train
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": "I'm Xiaolan. — 小蓝"}]}
+        for q in ("Who are you?", "你是谁？", "What is your name?", "你叫什么？")]
+TINY = ["--batch-size", "2"]
+
+
+def jsonl(rows) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+@pytest.fixture(scope="module")
+def f(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad-runs")
+    files = {
+        "empty": b"",  # probe 283
+        "blank": b"\n\n\n",  # probe 286
+        "truncated": (jsonl(ROWS[:2]) + jsonl(ROWS[2:3])[:30] + "\n" + jsonl(ROWS[3:])).encode(),  # probe 285
+        "latin1": jsonl(ROWS[:1]).replace("Xiaolan", "Xiaolàn").encode("latin-1", "replace"),  # probe 287
+        "hole": (jsonl(ROWS[:1]) + "\n" + jsonl(ROWS[1:])).encode(),
+        "badarray": b'[{"messages": ]',
+        "no_user": jsonl([{"messages": [{"role": "system", "content": "Be brief."},
+                                        {"role": "assistant", "content": "Hello."}]}]).encode(),  # probe 225
+        "good": jsonl(ROWS).encode(),
+    }
+    for name, data in files.items():
+        (d / f"{name}.jsonl").write_bytes(data)
+    (d / "a_file").write_text("not a folder")
+    (d / "earlier").mkdir()
+    (d / "earlier" / "adapter_model.safetensors").write_bytes(b"an earlier run")
+    (d / "earlier" / "my_notes.txt").write_text("the teacher's notes")
+    return d
+
+
+def settings(**kw):
+    return lambda f: train.check_settings(**kw)
+
+
+CASES = {
+    # --- numbers, each with a range checked before anything loads (probe 276, 280-282, 296, 297)
+    "zero steps": (settings(steps=0), ValueError, "steps must be an int from 1 to 100,000, got 0"),
+    "negative steps": (settings(steps=-5), ValueError, "steps must be an int from 1"),
+    "steps as a float": (settings(steps=2.5), ValueError, "steps must be an int"),
+    "steps as True": (settings(steps=True), ValueError, "steps must be an int"),
+    "a billion steps": (settings(steps=10**9), ValueError, "to 100,000"),
+    "batch size zero": (settings(batch_size=0), ValueError, "batch_size must be an int from 1 to 1,024"),
+    "learning rate inf": (settings(learning_rate=float("inf")), ValueError, "above 0 and at most 1.*1e-4 to 1e-3"),
+    "learning rate nan": (settings(learning_rate=float("nan")), ValueError, "learning_rate must be a number above 0"),
+    "learning rate zero": (settings(learning_rate=0), ValueError, "above 0"),
+    "negative learning rate": (settings(learning_rate=-1e-3), ValueError, "above 0"),
+    "learning rate of 5": (settings(learning_rate=5), ValueError, "at most 1"),
+    "learning rate as text": (settings(learning_rate="1e-3"), ValueError, "must be a number"),
+    "rank of 100,000": (settings(rank=100_000), ValueError, "rank must be an int from 1 to 1,024"),
+    "rank zero": (settings(rank=0), ValueError, "rank must be an int from 1"),
+    "negative save steps": (settings(save_steps=-1), ValueError, "save_steps must be an int from 0.*0 saves no"),
+    "DPO beta zero": (settings(beta=0), ValueError, "beta must be a number above 0"),
+    "max length zero": (settings(max_length=0), ValueError, "max_length must be an int from 8"),
+    "negative seed": (settings(seed=-1), ValueError, "seed must be an int from 0"),
+    # --- data files: one line naming the file and line (probe 283, 285-287, 293, 294)
+    "empty data file": (lambda f: train.read_jsonl(f / "empty.jsonl"), H.DatasetFormatError,
+                        "empty.jsonl is empty: it has no rows"),
+    "data file of blank lines": (lambda f: train.read_jsonl(f / "blank.jsonl"), H.DatasetFormatError,
+                                 "blank.jsonl is empty"),
+    "a truncated JSON line": (lambda f: train.read_jsonl(f / "truncated.jsonl"), H.DatasetFormatError,
+                              "line 3 of truncated.jsonl is not valid JSON .*one complete JSON object"),
+    "a Latin-1 data file": (lambda f: train.read_jsonl(f / "latin1.jsonl"), H.DatasetFormatError,
+                            "latin1.jsonl is not UTF-8 .*save it as UTF-8"),
+    "a blank line in the middle": (lambda f: train.read_jsonl(f / "hole.jsonl"), H.DatasetFormatError,
+                                   "line 2 of hole.jsonl is blank"),
+    "a broken JSON array": (lambda f: train.read_jsonl(f / "badarray.jsonl"), H.DatasetFormatError,
+                            "starts with '\\[' but is not a JSON array"),
+    "a folder as the data": (lambda f: train._data_file(f), H.DatasetFormatError,
+                             "is a folder; pass one .jsonl file"),
+    "a missing path": (lambda f: train._data_file(f / "missing.jsonl"), FileNotFoundError,
+                       "no file .*missing.jsonl; check the path.*ch12_sft_train.jsonl"),
+    "a chat with an answer but no question": (lambda f: H.check_chat_rows(train.read_jsonl(f / "no_user.jsonl")),
+                                              H.DatasetFormatError, "answer but no question"),
+    "chat rows of None": (lambda f: H.check_chat_rows(None), TypeError, "list of dicts or a datasets.Dataset"),
+    "chat rows as one string": (lambda f: H.check_chat_rows("hello"), TypeError, "got str"),
+    # --- run folders (probe 213, 214, 216, 217, 277, 306)
+    "overwrite a folder with someone's notes": (lambda f: H.run_dir(f / "earlier", overwrite=True),
+                                                H.RunExistsError, "files that no training run makes \\(my_notes"),
+    "runs root is a file": (lambda f: H.new_run_dir("ch12-sft", root=f / "a_file"), H.RunExistsError,
+                            "that is a file; set LLM_LAB_OUTPUTS"),
+    "run folder of None": (lambda f: H.run_dir(None), TypeError, "must be a path"),
+    "checkpoints of None": (lambda f: H.checkpoints(None), TypeError, "run folder as a path"),
+    "folder size of None": (lambda f: H.folder_mb(None), TypeError, "as a path"),
+    "losses of None": (lambda f: H.losses(None), TypeError, "trainer.state.log_history"),
+    "losses of a trainer": (lambda f: H.losses(object()), TypeError, "trainer.state.log_history"),
+    # --- resuming and DPO (probe 301, 303)
+    "resume a run and also name an output": (lambda f: train.sft(resume=f / "earlier", output=f / "x"), ValueError,
+                                             "leave out output"),
+    "resume a run that saved no checkpoint": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "earlier"),
+                                              FileNotFoundError, "no finished checkpoint.*--save-steps"),
+}
+
+
+def test_the_run_table_covers_the_probe():
+    assert len(CASES) >= 35
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_run_input_gets_one_clear_line(case, f, monkeypatch):
+    monkeypatch.setattr(train, "load", lambda *a, **k: pytest.fail("a model was loaded before the input check"))
+    call, error, message = CASES[case]
+    with pytest.raises(error, match=message) as caught:
+        call(f)
+    assert "Traceback" not in str(caught.value)
+    assert (f / "earlier" / "my_notes.txt").is_file()  # nothing a user made is ever deleted
+
+
+@pytest.fixture
+def read_only_folder(tmp_path) -> Path:
+    """An existing, empty folder this process cannot write into, even as root (sysfs refuses new files)."""
+    if os.geteuid() != 0:
+        tmp_path.chmod(0o555)
+        yield tmp_path
+        tmp_path.chmod(0o755)
+    else:
+        yield Path("/sys/kernel/software_nodes")
+
+
+def test_a_read_only_output_folder_is_refused_before_training(read_only_folder):
+    """Probe 306: refused when the folder is chosen, not at the first save after the whole run."""
+    with pytest.raises(PermissionError, match="cannot write into .*choose an output folder you can write to"):
+        H.run_dir(read_only_folder)
+
+
+# ---------------------------------------------------------------------------- the real CLI
+
+
+def cli(*args, env=None, **kw):
+    """Run `python -m helpers.train` the way the README does (from the project folder)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_", "LLM_LAB_NETGUARD"))}
+    return subprocess.run([sys.executable, "-m", "helpers.train", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, env={**base, **(env or {})}, **kw)
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "tiny.jsonl"
+    path.write_text(jsonl(ROWS), encoding="utf-8")
+    return path
+
+
+def test_the_cli_alone_talks_to_no_network_and_writes_only_its_run_folder(data, tmp_path):
+    """Probe 278 and 318: no HF_* variables set, as a learner types it; a fresh home folder to catch caches."""
+    home, log = tmp_path / "home", tmp_path / "network.log"
+    home.mkdir()
+    proc = cli("sft", "--data", data, "--steps", 1, "--save-steps", 0, "--output", tmp_path / "run", *TINY,
+               env={"HOME": str(home), "LLM_LAB_NETGUARD_LOG": str(log), "XDG_CACHE_HOME": str(home / ".cache")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not log.exists(), log.read_text()[:3000]  # every lookup, even one a library swallowed
+    written = [p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()]
+    assert written == [], written
+    assert "FutureWarning" not in proc.stderr and "gemm_4bit" not in proc.stderr  # probe 309
+
+
+def test_overwrite_replaces_the_earlier_run_so_resume_cannot_pick_it_up(data, tmp_path):
+    """Probe 277: run 1 saves checkpoint-4; an overwrite with 2 steps must leave nothing of it."""
+    run = tmp_path / "ow"
+    assert cli("sft", "--data", data, "--output", run, "--steps", 4, "--save-steps", 2, *TINY).returncode == 0
+    again = cli("sft", "--data", data, "--output", run, "--overwrite", "--steps", 2, "--save-steps", 1, *TINY)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "removed the earlier run (" in again.stdout and "checkpoint-4" in again.stdout
+    assert [p.name for p in H.checkpoints(run)] == ["checkpoint-1", "checkpoint-2"]
+    assert json.loads((H.last_checkpoint(run) / "trainer_state.json").read_text())["max_steps"] == 2
+    assert not (run / "INCOMPLETE.txt").exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--steps", 0], "steps must be an int from 1"), (["--steps", -5], "steps must be an int from 1"),
+    (["--learning-rate", "inf"], "learning_rate must be a number above 0"),
+    (["--save-steps", -1], "save_steps must be an int from 0"), (["--rank", 100_000], "rank must be an int from 1"),
+])
+def test_cli_numbers_out_of_range_are_one_line_before_any_model_loads(args, message, data, tmp_path, capsys,
+                                                                      monkeypatch):
+    """Probe 276, 280-282, 297: in-process, with the model loader replaced by a failure."""
+    monkeypatch.setattr(train, "load", lambda *a, **k: pytest.fail("the model was loaded"))
+    assert train.main(["sft", "--data", str(data), "--output", str(tmp_path / "run"), *map(str, args)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_rank_larger_than_the_matrices_is_refused_before_training(data, tmp_path):
+    """Probe 276: SmolLM2's k_proj and v_proj are 192 x 576, so r=193 could not add anything."""
+    proc = cli("sft", "--data", data, "--output", tmp_path / "run", "--rank", 193, "--steps", 1, *TINY)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: LoRA rank r=193 is larger than k_proj's smaller side (192 x 576)")
+    assert proc.stderr.count("\n") == 1 and not (tmp_path / "run").exists()
+
+
+def test_cli_data_problems_are_one_line(f, capsys, monkeypatch):
+    """Probe 283, 285, 287: the README promises one line saying what to fix."""
+    monkeypatch.setattr(train, "load", lambda *a, **k: pytest.fail("the model was loaded"))
+    for name, message in [("empty", "empty.jsonl is empty"), ("truncated", "line 3 of truncated.jsonl"),
+                          ("latin1", "is not UTF-8")]:
+        assert train.main(["sft", "--data", str(f / f"{name}.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+
+
+def test_cli_resume_with_output_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        train.main(["sft", "--resume", "outputs/ch12-sft-001", "--output", "elsewhere"])
+    assert "leave out --output" in capsys.readouterr().err
+
+
+def poison_at(step: int):
+    """A callback that makes one trained weight NaN after `step`, the way a too-large learning rate does."""
+    import torch
+    from transformers import TrainerCallback
+
+    class Poison(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step == step:
+                with torch.no_grad():
+                    next(p for p in model.parameters() if p.requires_grad).fill_(float("nan"))
+
+    return Poison()
+
+
+def test_a_run_whose_weights_turn_nan_stops_and_saves_nothing_non_finite(data, tmp_path):
+    """Probe 280: the guard checks after every step, before that step's checkpoint is written."""
+    from safetensors.torch import load_file
+
+    run = tmp_path / "run"
+    with pytest.raises(train.NonFiniteError, match="stopped at step 3: .*NaN or inf.*last finished checkpoint is "
+                                                   "checkpoint-2.*--resume"):
+        train.sft(data=str(data), output=run, steps=6, batch_size=2, max_length=64, save_steps=1,
+                  callbacks=[poison_at(3)])
+    assert [p.name for p in H.checkpoints(run)] == ["checkpoint-1", "checkpoint-2"]
+    assert not (run / "adapter_model.safetensors").exists() and (run / "INCOMPLETE.txt").is_file()
+    for ckpt in H.checkpoints(run):
+        assert all(t.isfinite().all() for t in load_file(ckpt / "adapter_model.safetensors").values())
+
+
+def _wait_for(path: Path, proc, seconds=240):
+    start = time.monotonic()
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() - start < seconds, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def _killed_run(data, run, sig):
+    """Start a 200-step CLI run saving every 2 steps, send `sig` once checkpoint-4 is finished; (rc, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.train", "sft", "--data", str(data), "--output", str(run),
+                             "--steps", "200", "--save-steps", "2", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    _wait_for(run / "checkpoint-4" / "trainer_state.json", proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["Ctrl-C", "kill -9"])
+def test_a_killed_run_keeps_its_finished_checkpoints_says_it_is_partial_and_resumes(sig, data, tmp_path):
+    """Probe 307: every finished checkpoint loads, INCOMPLETE.txt marks the folder, --resume completes it."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    run = tmp_path / "run"
+    rc, err = _killed_run(data, run, sig)
+    if sig == signal.SIGINT:  # Ctrl-C: a short message with the command that continues, no traceback
+        assert rc == 130 and "Traceback" not in err, err[-3000:]
+        assert f"continue with: python -m helpers.train sft --resume {run}" in err.strip().splitlines()[-1]
+    else:
+        assert rc == -signal.SIGKILL
+    assert "--resume" in (run / "INCOMPLETE.txt").read_text()
+    done = H.checkpoints(run)
+    assert len(done) >= 2 and not (run / "adapter_model.safetensors").exists()
+    for ckpt in done[-2:]:
+        base = AutoModelForCausalLM.from_pretrained(H.model_path("smollm2-135m-instruct"))
+        PeftModel.from_pretrained(base, str(ckpt))  # loads
+    last = int(done[-1].name.split("-")[1])
+    resumed = train.sft(data=str(data), resume=run, steps=last + 2, batch_size=2, save_steps=2)
+    assert resumed.state.global_step == last + 2
+    assert (run / "adapter_model.safetensors").is_file() and not (run / "INCOMPLETE.txt").exists()
