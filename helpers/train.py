@@ -26,8 +26,16 @@ import sys
 from pathlib import Path
 
 from .checks import int_in, is_number
-from .finetune import (DatasetFormatError, check_chat_rows, checkpoints, last_checkpoint, mark_finished,
-                       mark_started, new_run_dir, run_dir)
+from .finetune import (
+    DatasetFormatError,
+    check_chat_rows,
+    checkpoints,
+    last_checkpoint,
+    mark_finished,
+    mark_started,
+    new_run_dir,
+    run_dir,
+)
 from .lora import check_lora_config
 from .preference import check_preference_rows
 
@@ -269,9 +277,8 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
                    max_length=max_length, save_steps=save_steps, seed=seed)
     if resume and output:
         raise ValueError(f"resume continues {resume} in that same folder; leave out output ({output})")
-    from trl import SFTConfig, SFTTrainer
-
     from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
 
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
     dataset = Dataset.from_list([{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
