@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
-from .render import HtmlView, content_id, esc
+from .render import HtmlView, content_id, esc, mpl_text
 from .tokens import MAX_CHIPS, Piece, check_tokenizer, chips_html, display_piece, encode, token_pieces
 
 
@@ -62,8 +63,21 @@ def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
     return rows
 
 
+def _count(value, name: str, example: str) -> int:
+    """An int >= 0 (numpy ints too), or an error naming the fix; bool is not a count."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int of 0 or more, e.g. {example}; got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, e.g. {example}; got {value!r}")
+    return int(value)
+
+
 def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> HtmlView:
-    """One table: tokenizer, vocabulary size, token count, characters per token, and the chips."""
+    """One table: tokenizer, vocabulary size, token count, characters per token, and the chips.
+
+    `limit` is how many chips each row shows (0: none, only the counts).
+    """
+    limit = _count(limit, "limit (the number of chips shown per tokenizer)", "limit=100")
     rows = tokenizer_rows(text, tokenizers)
     cell = "border-top:1px solid #dddddd;padding:4px 8px;vertical-align:top;text-align:{};"
     head = "".join(f"<th style='{cell.format(a)}'>{h}</th>" for h, a in
@@ -104,19 +118,19 @@ def plot_tokens_per_char(texts: dict[str, str], tokenizers, *, title: str | None
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
     data = tokens_per_char(texts, tokenizers)
     names, labels = list(data), list(texts)
+    use_cjk_font()
     x = np.arange(len(names))
     width = 0.8 / len(labels)
     fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.4))
     for i, label in enumerate(labels):
         values = [data[n][label] for n in names]
-        bars = ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=label)
+        bars = ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=mpl_text(label))
         ax.bar_label(bars, fmt="%.2f", fontsize=8)
-    ax.set_xticks(x, names)
+    ax.set_xticks(x, [mpl_text(n) for n in names])
     ax.set_ylabel("tokens per character")
-    ax.set_title(title or "Tokens per character（每个字符的词元数）: lower is more compact")
+    ax.set_title(mpl_text(title) if title else "Tokens per character（每个字符的词元数）: lower is more compact")
     ax.legend()
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -128,7 +142,12 @@ def learned_merges(tokenizer, n: int = 20) -> list[str]:
     """The first n merges a BPE tokenizer learned, in order: ['t + he → the', ...]."""
     import json
 
+    n = _count(n, "n (how many merges to list)", "n=20")
+    check_tokenizer(tokenizer)  # a name, None or another object gets the fix
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
+    if not callable(getattr(backend, "to_str", None)):
+        raise TypeError(f"learned_merges needs a fast tokenizer (a tokenizers.Tokenizer or one loaded with "
+                        f"AutoTokenizer), got a {type(tokenizer).__name__}")
     spec = json.loads(backend.to_str())["model"]
     if spec.get("type") != "BPE":
         raise ValueError(f"only BPE tokenizers learn merges; this one is {spec.get('type')}. "

@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
-from .checks import int_in, is_number
-from .render import HtmlView, bars_html, content_id, esc
-from .tokens import Piece, token_pieces
+from .checks import int_in
+from .render import HtmlView, bars_html, content_id, esc, mpl_text
+from .tokens import Piece, check_text, check_tokenizer, token_pieces
 
 
 def _last_logits(logits):
@@ -26,14 +27,86 @@ def _last_logits(logits):
             raise ValueError(f"logits hold a batch of {logits.shape[0]}; pass one row, e.g. logits[0]")
         logits = logits[0]
     if logits.dim() == 2:
+        if logits.shape[0] == 0:
+            raise ValueError(f"the logits have no positions (shape {tuple(logits.shape)}): run the model on at "
+                             "least one token, e.g. model(tokenizer(text, return_tensors='pt').input_ids).logits")
         logits = logits[-1]
     if logits.dim() != 1 or logits.numel() < 2:
         raise ValueError("expected logits of shape (vocab,), (seq, vocab) or (1, seq, vocab), "
                          f"got {tuple(logits.shape)}")
-    return logits.detach().float().cpu()
+    last = logits.detach().float().cpu()
+    nan = last.isnan().nonzero()
+    if len(nan):
+        raise ValueError(f"the logits contain NaN ({len(nan):,} of them, the first at token id {int(nan[0])}), so "
+                         "they give no probabilities. The model's computation broke: load it in float32 "
+                         "(dtype=torch.float32), or check any weights you changed")
+    if last.isneginf().all():
+        raise ValueError("every logit is -inf, so every token has probability 0 and none can be chosen; "
+                         "leave at least one token unmasked")
+    return last
+
+
+def _softmax(last, temperature: float = 1.0):
+    """softmax(last / temperature); a +inf logit takes all the probability (shared if several are +inf)."""
+    import torch
+
+    top = last.isposinf()
+    if top.any():  # softmax itself would give NaN everywhere
+        return top.float() / top.sum()
+    return torch.softmax(last / temperature, dim=-1)
+
+
+def _real(value, name: str, example: str) -> float:
+    """A number (numpy's too) as a float; a TypeError naming the type for a str, a tensor or a bool."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        fix = ": take the number out with float(value)" if hasattr(value, "item") or isinstance(value, str) else ""
+        raise TypeError(f"{name} must be a number such as {example}, got {type(value).__name__} {value!r}{fix}")
+    return float(value)
+
+
+def check_model(model, *, generates: bool = False, where: str = "as the first argument"):
+    """The model itself, or a TypeError with the fix for a name, None or another object.
+
+    generates=True also refuses encoders (AutoModel, BERT), which have no next-token logits.
+    """
+    if isinstance(model, str):
+        raise TypeError(f"expected a model {where}, got the name {model!r}: load it first with "
+                        f"AutoModelForCausalLM.from_pretrained(H.model_path({model!r}))")
+    if not callable(getattr(model, "get_input_embeddings", None)):
+        raise TypeError(f"expected a model {where} (e.g. AutoModelForCausalLM.from_pretrained(...)), "
+                        f"got a {type(model).__name__}")
+    can_generate = getattr(model, "can_generate", None)
+    if generates and (not callable(can_generate) or not can_generate()):
+        raise TypeError(f"{type(model).__name__} does not predict next tokens (it is an encoder, loaded with "
+                        "AutoModel): load a causal LM with AutoModelForCausalLM.from_pretrained(...)")
+    return model
+
+
+def check_logits_tokenizer(last, tokenizer) -> None:
+    """Refuse a tokenizer that cannot be the one of the model that made these (vocab,) logits.
+
+    A model's logits may be wider than its tokenizer (Qwen2.5 pads its 151,669 tokens to 151,936
+    rows), never narrower: then the tokenizer has ids the model cannot score. The same rule as
+    check_pair: at most PADDING_SLACK unused rows.
+    """
+    from .models import PADDING_SLACK, TokenizerMismatchError
+
+    width, n = last.numel(), len(tokenizer)
+    if n > width or width - n > PADDING_SLACK:
+        raise TokenizerMismatchError(
+            f"these logits score {width:,} tokens but the tokenizer has {n:,}: they come from different models. "
+            "Label logits with the tokenizer of the model that made them (loaded from the same H.model_path)")
+
+
+def _as_int(value):
+    """numpy ints (np.int64(5)) as Python ints; anything else as it is, for int_in to judge (bool stays bool)."""
+    return int(value) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else value
 
 
 def _check_k(k, vocab: int) -> int:
+    k = _as_int(k)
+    if not isinstance(k, numbers.Real):
+        raise TypeError(f"k must be an int such as 10, got {type(k).__name__} {k!r}")
     if not int_in(k, 1, vocab):
         raise ValueError(f"k must be an int between 1 and the vocabulary size {vocab:,}, got {k!r}")
     return k
@@ -47,12 +120,16 @@ class Candidate:
 
 
 def top_candidates(logits, tokenizer, k: int = 10) -> list[Candidate]:
-    """The k most likely next tokens: piece, logit, softmax probability."""
-    import torch
+    """The k most likely next tokens: piece, logit, softmax probability.
 
+    The tokenizer must be the logits' own: len(tokenizer) <= logits width <= len(tokenizer) + 1,024
+    (see check_logits_tokenizer); a +inf logit has probability 1.
+    """
     last = _last_logits(logits)
+    tokenizer = check_tokenizer(tokenizer, "as the second argument")
+    check_logits_tokenizer(last, tokenizer)
     k = _check_k(k, last.numel())
-    probs = torch.softmax(last, dim=-1)
+    probs = _softmax(last)
     top = probs.topk(k)
     pieces = token_pieces(tokenizer, top.indices.tolist())
     return [Candidate(p, round(float(last[p.id]), 3), float(pr))
@@ -120,8 +197,11 @@ def encode_prompt(model, tokenizer, prompt: str):
         raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
     if not prompt.strip():
         raise ValueError("the prompt is empty: type some text for the model to continue")
+    check_text(prompt, "the prompt")
     from .models import check_pair
 
+    check_model(model, generates=True)
+    tokenizer = check_tokenizer(tokenizer, "as the second argument")
     check_pair(model, tokenizer)
     ids = tokenizer(prompt, return_tensors="pt").input_ids
     limit = getattr(model.config, "max_position_embeddings", None)
@@ -149,6 +229,7 @@ def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 2
     """
     import torch
 
+    max_new_tokens = _as_int(max_new_tokens)
     if not int_in(max_new_tokens, 1):
         raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
     ids = encode_prompt(model, tokenizer, prompt)
@@ -188,10 +269,12 @@ def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = 
 
     last = _last_logits(logits)
     vocab = last.numel()
-    if not is_number(temperature) or not temperature > 0:
+    if not _real(temperature, "temperature", "0.7") > 0:
         raise ValueError(f"temperature must be > 0, got {temperature!r}. Temperature 0 means greedy: "
                          "use do_sample=False (always the most likely token) instead")
-    probs = torch.softmax(last / float(temperature), dim=-1)
+    if top_p is not None and not 0 < _real(top_p, "top_p", "0.9") <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    probs = _softmax(last, float(temperature))
     if top_k is not None and top_k != 0:
         top_k = _check_k(top_k, vocab)
         keep = probs.topk(top_k).indices
@@ -199,9 +282,6 @@ def sampling_distribution(logits, temperature: float = 1.0, top_k: int | None = 
         mask[keep] = True
         probs = torch.where(mask, probs, torch.zeros_like(probs))
         probs = probs / probs.sum()
-    if top_p is not None:
-        if not is_number(top_p) or not 0 < top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
     if top_p is not None and top_p < 1:  # top_p = 1 keeps everything (a float32 cumsum would not)
         sorted_probs, order = probs.sort(descending=True)
         before = sorted_probs.double().cumsum(0) - sorted_probs.double()  # mass ranked above each token
@@ -220,20 +300,28 @@ def plot_temperatures(logits, tokenizer, temperatures=(0.5, 1.0, 2.0), k: int = 
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
+    if isinstance(temperatures, (str, bytes)) or not hasattr(temperatures, "__iter__"):
+        raise TypeError(f"temperatures must be a list of numbers such as (0.5, 1.0, 2.0), got "
+                        f"{type(temperatures).__name__}")
+    temperatures = list(temperatures)
+    if not temperatures:
+        raise ValueError("temperatures is empty: pass at least one, e.g. temperatures=(0.5, 1.0, 2.0)")
     last = _last_logits(logits)
+    tokenizer = check_tokenizer(tokenizer, "as the second argument")
+    check_logits_tokenizer(last, tokenizer)
     k = _check_k(k, last.numel())
+    dists = [sampling_distribution(last, temperature=t) for t in temperatures]  # checks each temperature
     ids = last.topk(k).indices.tolist()
-    labels = [p.text for p in token_pieces(tokenizer, ids)]
+    labels = [mpl_text(p.text) for p in token_pieces(tokenizer, ids)]  # a "$" token is drawn as typed
+    use_cjk_font()
     x = np.arange(k)
     width = 0.8 / len(temperatures)
     fig, ax = plt.subplots(figsize=(9, 3.4))
-    for i, t in enumerate(temperatures):
-        probs = sampling_distribution(last, temperature=t)
+    for i, (t, probs) in enumerate(zip(temperatures, dists, strict=True)):
         ax.bar(x + (i - (len(temperatures) - 1) / 2) * width, probs[ids].numpy(), width, label=f"temperature {t:g}")
     ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=9)
     ax.set_ylabel("probability")
-    ax.set_title(title or "Temperature reshapes the next-token distribution（温度）")
+    ax.set_title(mpl_text(title) if title else "Temperature reshapes the next-token distribution（温度）")
     ax.legend()
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

@@ -16,6 +16,7 @@ from .compare import _named, compare_tokenizers
 
 PLAYGROUND_CHIPS = 400  # tokens shown per tokenizer while typing: keeps every redraw fast
 MAX_SENTENCES = 16
+MAX_CANDIDATES = 50  # the generation stepper shows one button per candidate
 
 
 def _message(text: str) -> str:
@@ -136,8 +137,13 @@ class GenerationStepper(_Widget):
     def __init__(self, model, tokenizer, prompt: str, k: int = 8):
         import ipywidgets as W
 
-        from .generation import encode_prompt
+        from .generation import _as_int, encode_prompt
 
+        k = _as_int(k)
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_CANDIDATES:
+            error = ValueError if isinstance(k, (int, float)) else TypeError
+            raise error(f"k must be an int between 1 and {MAX_CANDIDATES} (the stepper shows one button per "
+                        f"candidate), got {k!r}")
         self.model, self.tokenizer, self.k = model, tokenizer, k
         self.prompt_ids = encode_prompt(model, tokenizer, prompt)
         from .generation import eos_ids
@@ -175,9 +181,18 @@ class GenerationStepper(_Widget):
         self._render()
 
     def choose(self, rank: int = 0) -> None:
-        """Append the candidate at `rank` (0 = the most likely) and run one forward pass."""
+        """Append the candidate at `rank` (0 = the most likely; -1 the last) and run one forward pass."""
         import torch
 
+        from .generation import _as_int
+
+        rank = _as_int(rank)
+        if isinstance(rank, bool) or not isinstance(rank, int):
+            raise TypeError(f"rank must be an int from 0 to {self.k - 1} (0 = the most likely candidate), "
+                            f"got {type(rank).__name__} {rank!r}")
+        if not -self.k <= rank < self.k:
+            raise ValueError(f"rank must be an int from 0 to {self.k - 1} (0 = the most likely candidate; "
+                             f"the stepper shows k={self.k}), got {rank}")
         if self.finished:
             return
         limit = getattr(self.model.config, "max_position_embeddings", 1 << 30)

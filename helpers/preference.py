@@ -9,7 +9,7 @@ A row is TRL's conversational preference format:
 
 from __future__ import annotations
 
-from .finetune import ROLES, DatasetFormatError
+from .finetune import ROLES, DatasetFormatError, check_chat_rows
 from .render import HtmlView, content_id
 from .render import table as render_table
 
@@ -42,10 +42,38 @@ def check_preference_rows(rows, source: str = "the preference set") -> int:
     return n
 
 
+def _as_messages(value, role: str, name: str) -> list:
+    """A text as one message of `role`; a list of messages as a list; anything else a TypeError."""
+    if isinstance(value, str):
+        return [{"role": role, "content": value}]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list of chat messages such as [{{'role': '{role}', 'content': '...'}}] "
+                        f"(or a str), got {type(value).__name__}")
+    return list(value)
+
+
 def answer_logprob(model, tokenizer, prompt, answer) -> float:
-    """log p(answer | prompt) under the model: the sum over the answer's tokens, chat template applied."""
+    """log p(answer | prompt) under the model: the sum over the answer's tokens, chat template applied.
+
+    prompt and answer are lists of chat messages, as in a preference row; a str is taken as one user
+    message (prompt) or one assistant message (answer).
+    """
     import torch
 
+    from .generation import check_model
+    from .models import check_pair
+    from .tokens import check_text, check_tokenizer
+
+    prompt, answer = _as_messages(prompt, "user", "prompt"), _as_messages(answer, "assistant", "answer")
+    if not any(isinstance(m, dict) and isinstance(m.get("content"), str) and m["content"].strip() for m in answer):
+        raise ValueError("the answer is empty: pass the assistant's answer, e.g. "
+                         "[{'role': 'assistant', 'content': 'Paris.'}], so there are tokens to score")
+    check_chat_rows([{"messages": prompt + answer}], "the prompt + answer given to answer_logprob")
+    for m in prompt + answer:
+        check_text(m["content"], f"the {m['role']} message")
+    check_model(model)
+    tokenizer = check_tokenizer(tokenizer, "as the second argument")
+    check_pair(model, tokenizer)
     prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
                                                return_dict=True)["input_ids"]
     full_ids = tokenizer.apply_chat_template(prompt + answer, tokenize=True, return_dict=True)["input_ids"]
@@ -61,6 +89,7 @@ def answer_logprob(model, tokenizer, prompt, answer) -> float:
 
 def preference_margins(model, tokenizer, rows) -> list[float]:
     """For each pair: log p(chosen) - log p(rejected). Positive = the model prefers the chosen answer."""
+    rows = _pair_rows(rows, "preference_margins")
     was_training = model.training
     model.eval()
     try:
@@ -70,9 +99,27 @@ def preference_margins(model, tokenizer, rows) -> list[float]:
         model.train(was_training)
 
 
+def _pair_rows(rows, helper: str) -> list:
+    """The preference rows as a list; a TypeError with the fix for a text or a row without a 'prompt' list."""
+    if isinstance(rows, (str, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"{helper} needs a list of preference pairs (rows with 'prompt', 'chosen' and 'rejected'), "
+                        f"e.g. the held-out dataset; got a {type(rows).__name__}")
+    rows = list(rows)
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("prompt"), list) or not row["prompt"]:
+            raise TypeError(f"row {i} given to {helper} is not a preference pair with a 'prompt' list of messages; "
+                            f"each row must look like {EXAMPLE_PAIR}")
+    return rows
+
+
 def margin_table(rows, before, after) -> HtmlView:
     """Per held-out pair: the margin before and after training, and the change; mean in the last row."""
-    rows, before, after = list(rows), list(before), list(after)
+    rows = _pair_rows(rows, "margin_table")
+    for name, values in (("before", before), ("after", after)):
+        if isinstance(values, (str, dict)) or not hasattr(values, "__iter__"):
+            raise TypeError(f"{name} must be a list of margins, e.g. H.preference_margins(model, tokenizer, pairs); "
+                            f"got a {type(values).__name__}")
+    before, after = list(before), list(after)
     if not (len(rows) == len(before) == len(after)) or not rows:
         raise ValueError(f"need one margin before and after per pair; got {len(rows)} pairs, "
                          f"{len(before)} before, {len(after)} after")

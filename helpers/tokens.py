@@ -3,7 +3,8 @@
 Byte-level BPE tokenizers (GPT-2, SmolLM2, Qwen) store pieces as remapped bytes: "Ġhello" is
 " hello", and 鸟 may be three pieces, each one byte of its UTF-8 encoding. Decoding such a
 piece alone gives mojibake ("é", "¸"); here it shows as its bytes, <E9>, instead. Spaces, newlines
-and tabs are made visible (␣ ↵ ⇥) so a learner can see where they went.
+and tabs are made visible (␣ ↵ ⇥) so a learner can see where they went, and characters that draw
+nothing (NUL, the zero-width space) show as their code point, <U+0000>, <U+200B>.
 
 When a character is split over several tokens, the chips stay separate (each is a token, with
 its id) but sit in one bracket labelled with the character they form: 世 over <E4 B8> and <96>.
@@ -15,12 +16,19 @@ its id) but sit in one bracket labelled with the character they form: 世 over <
 
 from __future__ import annotations
 
+import numbers
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .render import FONT, PALETTE, HtmlView, chip, content_id, esc
 
 VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+# Characters that draw nothing: controls (NUL), format characters (U+200B zero-width space, U+202E
+# right-to-left override), spaces other than " " (U+00A0) and line/paragraph separators. A chip
+# shows them by code point, <U+200B>, so a token that is one of them is never a blank chip.
+INVISIBLE = ("Cc", "Cf", "Zs", "Zl", "Zp")
+MAX_ID = 2**32 - 1  # tokenizers store ids as 32-bit unsigned ints; a larger one is no token of any vocabulary
 
 
 @dataclass(frozen=True)
@@ -144,9 +152,30 @@ def _hex(data: bytes) -> str:
     return " ".join(f"{b:02X}" for b in data)
 
 
+def _visible_char(ch: str) -> str:
+    if ch in VISIBLE:
+        return VISIBLE[ch]
+    return f"<U+{ord(ch):04X}>" if unicodedata.category(ch) in INVISIBLE else ch
+
+
 def visible(text: str) -> str:
-    """Make whitespace visible: ' a\\n' -> '␣a↵'."""
-    return "".join(VISIBLE.get(ch, ch) for ch in text)
+    """Make whitespace and invisible characters visible: ' a\\n' -> '␣a↵', '\\u200b' -> '<U+200B>'."""
+    return "".join(map(_visible_char, text))
+
+
+def check_text(text: str, what: str = "the text") -> str:
+    """The text itself, or a ValueError naming the character no tokenizer can encode (a lone surrogate).
+
+    Example: check_text("ab\\ud800") -> ValueError: the text has an invalid character '\\ud800' at position 2 ...
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"{what} has an invalid character {text[err.start]!r} at position {err.start}: a lone "
+                         "surrogate (half of an emoji that was cut or decoded wrongly), which no tokenizer can "
+                         "encode. Fix: text = text.encode('utf-8', 'replace').decode('utf-8') turns it into '?'"
+                         ) from None
+    return text
 
 
 def display_piece(tokenizer, raw: str) -> str:
@@ -163,18 +192,24 @@ def _is_byte_level(tokenizer) -> bool:
 
 
 def _ids_list(ids) -> list[int]:
-    if hasattr(ids, "tolist"):  # torch tensor / numpy array
+    """Token ids as a list of Python ints: from a list (numpy ints too), or a tensor of shape (seq,) or (1, seq)."""
+    if getattr(ids, "ndim", 0) > 2:  # torch tensor / numpy array
+        raise ValueError(f"expected token ids of shape (seq,) or (1, seq), got shape {tuple(ids.shape)}; "
+                         "pass one sequence, e.g. ids[0] or tokenizer(text).input_ids")
+    if hasattr(ids, "tolist"):
         ids = ids.tolist()
     if not isinstance(ids, (list, tuple)):
         raise TypeError(f"expected a list of token ids, got {type(ids).__name__}; for one id write [{ids!r}]")
-    if ids and isinstance(ids[0], list):
+    if ids and isinstance(ids[0], (list, tuple)):
         if len(ids) != 1:
             raise ValueError(f"expected one sequence of token ids, got a batch of {len(ids)}; "
                              "pass ids[0] (or one text)")
         ids = ids[0]
-    if not all(isinstance(i, int) for i in ids):
-        raise TypeError("token ids must be integers, e.g. tokenizer(text).input_ids")
-    return list(ids)
+    for n, i in enumerate(ids):
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            what = "a list" if isinstance(i, (list, tuple)) else f"{type(i).__name__} {i!r}"
+            raise TypeError(f"token ids must be integers, e.g. tokenizer(text).input_ids; position {n} holds {what}")
+    return [int(i) for i in ids]
 
 
 def as_transformers_tokenizer(tokenizer):
@@ -190,13 +225,16 @@ def as_transformers_tokenizer(tokenizer):
     return tokenizer
 
 
-def check_tokenizer(tokenizer):
-    """The tokenizer itself (wrapped if it is a raw tokenizers.Tokenizer), or a TypeError with the fix."""
+def check_tokenizer(tokenizer, where: str = "as the first argument"):
+    """The tokenizer itself (wrapped if it is a raw tokenizers.Tokenizer), or a TypeError with the fix.
+
+    `where` says which argument it is in the message: check_tokenizer(None, "as the second argument").
+    """
     tokenizer = as_transformers_tokenizer(tokenizer)
     if not callable(tokenizer) or not hasattr(tokenizer, "convert_ids_to_tokens"):
         hint = (f" ({tokenizer!r} is a name: load it with AutoTokenizer.from_pretrained(H.model_path({tokenizer!r})))"
                 if isinstance(tokenizer, str) else "")
-        raise TypeError(f"expected a tokenizer as the first argument, got a {type(tokenizer).__name__}{hint}")
+        raise TypeError(f"expected a tokenizer {where}, got a {type(tokenizer).__name__}{hint}")
     return tokenizer
 
 
@@ -204,8 +242,9 @@ def token_pieces(tokenizer, ids) -> list[Piece]:
     """Readable pieces for a sequence of token ids (a list, or a tensor of shape (seq,) or (1, seq))."""
     tokenizer = check_tokenizer(tokenizer)
     ids = _ids_list(ids)
-    raws = tokenizer.convert_ids_to_tokens(ids)
-    bad = [i for i, raw in zip(ids, raws, strict=True) if i < 0 or raw is None]
+    bad = [i for i in ids if not 0 <= i <= MAX_ID]  # checked first: the Rust tokenizer overflows on these
+    raws = [] if bad else tokenizer.convert_ids_to_tokens(ids)
+    bad = bad or [i for i, raw in zip(ids, raws, strict=True) if raw is None]
     if bad:
         raise ValueError(f"token id {bad[0]} is not in this tokenizer's vocabulary ({len(tokenizer):,} "
                          "tokens); were these ids made by a different tokenizer?")
@@ -231,7 +270,7 @@ MAX_CHIPS = 1000  # a view shows at most this many tokens, so a huge text stays 
 def encode(tokenizer, text_or_ids, add_special_tokens: bool = True) -> list[int]:
     """Token ids for a text, or the ids themselves; a clear TypeError for anything else."""
     if isinstance(text_or_ids, str):
-        return tokenizer(text_or_ids, add_special_tokens=add_special_tokens).input_ids
+        return tokenizer(check_text(text_or_ids), add_special_tokens=add_special_tokens).input_ids
     if isinstance(text_or_ids, (list, tuple)) or hasattr(text_or_ids, "tolist"):
         return _ids_list(text_or_ids)
     raise TypeError(f"expected a text (str) or a list of token ids, got {type(text_or_ids).__name__}; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .render import HtmlView, box, content_id, esc
-from .tokens import Piece, _ids_list, show_tokens, token_pieces
+from .tokens import Piece, _ids_list, check_tokenizer, show_tokens, token_pieces
 
 ARROW = "<div style='text-align:center;font-size:1.3em;line-height:1.1;'>&#8595;</div>"
 
@@ -27,15 +27,17 @@ class Workflow:
 
 def workflow(tokenizer, input_ids, output_ids) -> Workflow:
     """Split `generate`'s output into the prompt and the new tokens, and decode both."""
+    tokenizer = check_tokenizer(tokenizer)
     inp, out = _ids_list(input_ids), _ids_list(output_ids)
     if out[: len(inp)] != inp:
         raise ValueError("output_ids do not start with input_ids: pass the ids given to "
                          "model.generate and its full output (not return_full_text=False text)")
     new = out[len(inp) :]
+    prompt_pieces, new_pieces = token_pieces(tokenizer, inp), token_pieces(tokenizer, new)  # checks the ids
     return Workflow(
         prompt=tokenizer.decode(inp),
-        prompt_pieces=token_pieces(tokenizer, inp),
-        new_pieces=token_pieces(tokenizer, new),
+        prompt_pieces=prompt_pieces,
+        new_pieces=new_pieces,
         answer=tokenizer.decode(new, skip_special_tokens=True),
     )
 
