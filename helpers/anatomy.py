@@ -25,8 +25,22 @@ class ParamGroup:
         return self.count * self.numel
 
 
+def _check_model(model, helper: str) -> None:
+    """A torch model (anything with named_parameters), not a tokenizer, a name or None."""
+    if callable(getattr(model, "named_parameters", None)):
+        return
+    hint = ""
+    if hasattr(model, "convert_ids_to_tokens"):
+        hint = ": that is a tokenizer, which has a vocabulary but no weights; pass the model itself"
+    elif isinstance(model, str):
+        hint = f": {model!r} is a name; load it with AutoModelForCausalLM.from_pretrained(H.model_path({model!r}))"
+    raise TypeError(f"{helper} expects a loaded model such as AutoModelForCausalLM.from_pretrained(...), "
+                    f"got {type(model).__name__}{hint}")
+
+
 def parameter_groups(model) -> list[ParamGroup]:
     """Group model.named_parameters() (tied weights counted once) by name with layer index as '*'."""
+    _check_model(model, "parameter_groups")
     groups: dict[str, list] = {}
     for name, p in model.named_parameters():
         key = re.sub(r"\.\d+\.", ".*.", name)
@@ -36,6 +50,7 @@ def parameter_groups(model) -> list[ParamGroup]:
 
 def tied_weights(model) -> list[tuple[str, str]]:
     """(name, shares its tensor with) for weights that appear under two names, e.g. a tied LM head."""
+    _check_model(model, "tied_weights")
     seen: dict[int, str] = {}
     tied = []
     for name, p in model.named_parameters(remove_duplicate=False):
@@ -48,6 +63,7 @@ def tied_weights(model) -> list[tuple[str, str]]:
 
 def describe_model(model) -> HtmlView:
     """Table of parameter groups: name, shape, × layers, parameters; totals equal model.parameters()."""
+    _check_model(model, "describe_model")
     groups = parameter_groups(model)
     total = sum(g.total for g in groups)
     td = "padding:2px 8px;border-top:1px solid #dddddd;"

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from .checks import int_in
+import numbers
+
+from .render import mpl_text
 from .tokens import token_pieces
 
 FIX = ("load the model with attn_implementation=\"eager\" and call it with output_attentions=True "
@@ -20,22 +22,57 @@ def token_labels(tokenizer, ids) -> list[str]:
     return [p.text for p in token_pieces(tokenizer, ids)]
 
 
-def _check(attentions, layer: int | None = None, head: int | None = None):
-    if attentions is None or len(attentions) == 0:
+def _is_int_in(name: str, value, lo: int, hi: int | None = None) -> bool:
+    """True for an int (numpy ints too, never a bool) with lo <= value <= hi; TypeError for a float, str, tensor."""
+    if not isinstance(value, numbers.Integral):
+        hint = ": pass int(x)" if hasattr(value, "item") else ""
+        raise TypeError(f"{name} must be an int such as 3, got {type(value).__name__} {value!r}{hint}")
+    return not isinstance(value, bool) and lo <= value and (hi is None or value <= hi)
+
+
+def _tensors(attentions) -> tuple:
+    """The per-layer attention weights as torch tensors (numpy float arrays are converted)."""
+    import numpy as np
+    import torch
+
+    if attentions is None or (hasattr(attentions, "__len__") and len(attentions) == 0):
         raise ValueError(f"no attention weights were returned: {FIX}")
+    if isinstance(attentions, (str, bytes, dict)) or not hasattr(attentions, "__len__"):
+        raise TypeError(f"attentions must be the tuple model(..., output_attentions=True).attentions returns "
+                        f"(one tensor per layer), got {type(attentions).__name__}")
+    layers = []
+    for a in attentions:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            a = torch.from_numpy(a)
+        if not isinstance(a, torch.Tensor):
+            raise TypeError(f"attentions must hold one tensor per layer (torch, or a numpy float array), as "
+                            f"model(..., output_attentions=True).attentions returns; got a {type(a).__name__}")
+        layers.append(a)
+    return tuple(layers)
+
+
+def _check(attentions, layer: int | None = None, head: int | None = None):
+    attentions = _tensors(attentions)
     first = attentions[0]
     if first.dim() != 4:
         raise ValueError(f"each attention tensor should be (batch, heads, query, key), got {tuple(first.shape)}")
+    if first.shape[0] != 1:
+        raise ValueError(f"these attentions are for a batch of {first.shape[0]} texts; pass one example: run the "
+                         "model on one text (input_ids of shape (1, seq)), or pick one with "
+                         "tuple(a[i:i + 1] for a in attentions)")
     n_layers, n_heads = len(attentions), first.shape[1]
-    if layer is not None and not int_in(layer, 0, n_layers - 1):
+    if layer is not None and not _is_int_in("layer", layer, 0, n_layers - 1):
         raise ValueError(f"layer must be an int in 0..{n_layers - 1} (this model has {n_layers} layers), got {layer!r}")
-    if head is not None and not int_in(head, 0, n_heads - 1):
+    if head is not None and not _is_int_in("head", head, 0, n_heads - 1):
         raise ValueError(f"head must be an int in 0..{n_heads - 1} (this model has {n_heads} heads per layer), "
                          f"got {head!r}")
-    return n_layers, n_heads
+    return attentions, n_layers, n_heads
 
 
 def _check_tokens(tokens, n: int) -> list[str]:
+    if tokens is None or isinstance(tokens, (bytes, dict)) or not hasattr(tokens, "__len__"):
+        raise TypeError(f"tokens must be a list of {n} labels, one per position: "
+                        f"tokens = H.token_labels(tokenizer, ids[0]); got {type(tokens).__name__}")
     if isinstance(tokens, str) or len(tokens) != n:
         raise ValueError(f"need one token label per position: the attention is over {n} tokens, got "
                          f"{1 if isinstance(tokens, str) else len(tokens)} labels (use H.token_labels(tokenizer, ids))")
@@ -44,16 +81,17 @@ def _check_tokens(tokens, n: int) -> list[str]:
 
 def attention_matrix(attentions, layer: int, head: int):
     """(query, key) weights of one head as a numpy array; rows sum to 1, zero above the diagonal."""
-    _check(attentions, layer, head)
+    attentions, _, _ = _check(attentions, layer, head)
     return attentions[layer][0, head].detach().float().cpu().numpy()
 
 
 def _draw(ax, weights, labels, title, small=False):
     ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(float(weights.max()), 1e-9))
     size = 6 if small else 8
+    labels = [mpl_text(t) for t in labels]  # a token such as "$" is drawn as itself, not read as maths
     ax.set_xticks(range(len(labels)), labels if not small else [], rotation=90, fontsize=size)
     ax.set_yticks(range(len(labels)), labels if not small else [], fontsize=size)
-    ax.set_title(title, fontsize=size + 1)
+    ax.set_title(mpl_text(title), fontsize=size + 1)
 
 
 def plot_attention(attentions, tokens, layer: int, head: int, *, title: str | None = None):
@@ -62,9 +100,9 @@ def plot_attention(attentions, tokens, layer: int, head: int, *, title: str | No
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
     weights = attention_matrix(attentions, layer, head)
     labels = _check_tokens(tokens, weights.shape[0])
+    use_cjk_font()
     side = 1.5 + 0.32 * len(labels)
     fig, ax = plt.subplots(figsize=(side + 1, side))
     _draw(ax, weights, labels, title or f"layer {layer}, head {head}")
@@ -79,7 +117,9 @@ def plot_attention_heads(attentions, tokens, layer: int, *, cols: int = 5):
     """Every head of one layer as a small heatmap, in a grid."""
     import matplotlib.pyplot as plt
 
-    _, n_heads = _check(attentions, layer)
+    attentions, _, n_heads = _check(attentions, layer)
+    if not _is_int_in("cols", cols, 1, 64):
+        raise ValueError(f"cols must be an int from 1 to 64 (heatmaps per row), e.g. cols=5; got {cols!r}")
     labels = _check_tokens(tokens, attentions[layer].shape[-1])
     rows = -(-n_heads // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.1 * rows), squeeze=False)
@@ -96,11 +136,13 @@ def plot_attention_heads(attentions, tokens, layer: int, *, cols: int = 5):
 
 def top_heads(attentions, query: int, key: int, n: int = 5) -> list[tuple[int, int, float]]:
     """The n (layer, head, weight) where position `query` puts the most attention on position `key`."""
-    n_layers, n_heads = _check(attentions)
+    attentions, n_layers, n_heads = _check(attentions)
     seq = attentions[0].shape[-1]
     for name, pos in (("query", query), ("key", key)):
-        if not int_in(pos, 0, seq - 1):
+        if not _is_int_in(name, pos, 0, seq - 1):
             raise ValueError(f"{name} must be a position in 0..{seq - 1}, got {pos!r}")
+    if not _is_int_in("n", n, 0):
+        raise ValueError(f"n must be an int >= 0 (how many heads to list), got {n!r}")
     if key > query:
         raise ValueError(f"a causal model cannot look ahead: key {key} comes after query {query}")
     scores = [(layer, head, round(float(attentions[layer][0, head, query, key].detach()), 3))

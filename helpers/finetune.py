@@ -221,18 +221,24 @@ def plot_losses(runs: dict, *, title: str = "Training loss（训练损失）"):
     import matplotlib.pyplot as plt
 
     from .fonts import use_cjk_font
+    from .render import mpl_text
 
     if not isinstance(runs, dict) or not runs:
         raise TypeError("pass a dict of run name -> trainer.state.log_history")
+    for name, log in runs.items():
+        if not isinstance(log, (list, tuple)):
+            raise TypeError(f"run {name!r}: pass its trainer's log, trainer.state.log_history (a list of dicts), "
+                            f"not a {type(log).__name__}")
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     for name, log in runs.items():
         points = losses(log)
-        ax.plot([s for s, _ in points], [v for _, v in points], marker="o", markersize=3, label=str(name))
+        # mpl_text: a run named "lr $1e-4$" is drawn as typed, not read as maths
+        ax.plot([s for s, _ in points], [v for _, v in points], marker="o", markersize=3, label=mpl_text(name))
     ax.set_xlabel("step")
     ax.set_ylabel("loss on the answer tokens")
     ax.set_ylim(bottom=0)
-    ax.set_title(title)
+    ax.set_title(mpl_text(title))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -241,15 +247,28 @@ def plot_losses(runs: dict, *, title: str = "Training loss（训练损失）"):
 
 
 def greedy_answer(model, tokenizer, messages, max_new_tokens: int = 40) -> str:
-    """The model's greedy answer to a chat (list of messages), decoded without special tokens."""
+    """The model's greedy answer to a chat (list of messages, or one question as a str), decoded without
+    special tokens. The messages follow check_chat_rows' rules (roles, text in every 'content')."""
     import torch
+
+    from .generation import _as_int, check_model
+    from .models import check_pair
+    from .tokens import check_text, check_tokenizer
 
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
+    if not isinstance(messages, (list, tuple)):
+        raise TypeError("messages must be a question (str) or a list of chat messages such as "
+                        f"[{{'role': 'user', 'content': 'Hi'}}], got {type(messages).__name__}")
+    messages = list(messages)
+    check_chat_rows([{"messages": messages}], "greedy_answer's messages", needs_answer=False)
+    for m in messages:
+        check_text(m["content"], f"the {m['role']} message")
+    max_new_tokens = _as_int(max_new_tokens)
     if not int_in(max_new_tokens, 1, 4096):
         raise ValueError(f"max_new_tokens must be an int from 1 to 4096, got {max_new_tokens!r}")
-    from .models import check_pair
-
+    check_model(model)
+    tokenizer = check_tokenizer(tokenizer, "as the second argument")
     check_pair(model, tokenizer)
     inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True).to(model.device)
@@ -263,6 +282,8 @@ def compare_answers(prompts, models: dict, tokenizer, *, max_new_tokens: int = 4
     """A table: one row per prompt, one column per model (greedy answers, side by side)."""
     if not isinstance(models, dict) or not models:
         raise TypeError("pass models as a dict of column name -> model, e.g. {'before': base, 'after': tuned}")
+    if not isinstance(prompts, str) and not hasattr(prompts, "__iter__"):
+        raise TypeError(f"prompts must be a question (str) or a list of questions, got {type(prompts).__name__}")
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     table = [[greedy_answer(m, tokenizer, p, max_new_tokens) for m in models.values()] for p in prompts]
     return answer_table(prompts, list(models), table)
@@ -270,7 +291,22 @@ def compare_answers(prompts, models: dict, tokenizer, *, max_new_tokens: int = 4
 
 def answer_table(prompts, columns, table) -> HtmlView:
     """Render answers already computed: table[i][j] is prompt i's answer from column j."""
-    columns = list(columns)
+    prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if isinstance(table, (str, dict)) or not hasattr(table, "__iter__"):
+        raise TypeError(f"table must be a list with one row of answers per prompt, got {type(table).__name__}")
+    if not hasattr(table, "__len__"):  # a generator or zip(...): read it once
+        table = list(table)
+    if len(table) != len(prompts):
+        raise ValueError(f"answer_table needs one row of answers per prompt: got {len(prompts)} prompts but "
+                         f"{len(table)} rows in table")
+    for i, row in enumerate(table):
+        listed = hasattr(row, "__len__") and not isinstance(row, str)
+        if not listed or len(row) != len(columns):
+            got = f"has {len(row)} answer(s)" if listed else f"is a {type(row).__name__}, not a list of answers"
+            raise ValueError(f"row {i} of table {got} for {len(columns)} column(s) "
+                             f"({', '.join(map(str, columns))}): give each prompt one answer per column, "
+                             "e.g. [[a] for a in answers] for one column")
     html_text = render_table(["prompt", *columns], [[_text(p), *row] for p, row in zip(prompts, table, strict=True)],
                              align="l" * (len(columns) + 1), bold_first_column=True,
                              element_id=content_id("answers", [_text(p) for p in prompts], table))

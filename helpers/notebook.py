@@ -59,6 +59,8 @@ def versions(packages=PACKAGES) -> str:
     """Python and library versions, one line. Example: 'Python 3.11.7 · torch 2.13.0 · ...'."""
     from importlib import metadata  # 25 ms: only when asked, so `import helpers` stays instant
 
+    if isinstance(packages, (str, bytes)) or not hasattr(packages, "__iter__"):
+        raise TypeError(f"versions expects a list of package names, e.g. versions(['torch']), got {packages!r}")
     parts = [f"Python {platform.python_version()}"]
     for name in packages:
         try:

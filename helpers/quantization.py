@@ -13,9 +13,11 @@ QLoRA paper) and 0.143 with double quantization: the paper's 0.127 (8/64 + 32/(6
 
 from __future__ import annotations
 
+import numbers
+import os
 from dataclasses import dataclass
 
-from .render import HtmlView, content_id
+from .render import HtmlView, content_id, mpl_text
 from .render import table as render_table
 
 VARIANTS = ("fp32", "bf16", "8-bit", "4-bit NF4", "4-bit NF4 + double quant")
@@ -76,6 +78,9 @@ class Footprint:
 
 def footprint(model, variant: str = "") -> Footprint:
     """Count a loaded model's bytes: parameters and buffers, plus bitsandbytes' constants."""
+    if not callable(getattr(model, "parameters", None)) or not callable(getattr(model, "modules", None)):
+        raise TypeError(f"footprint expects a loaded model such as AutoModelForCausalLM.from_pretrained(...), "
+                        f"got {type(model).__name__}")
     weight = sum(_nbytes(p) for p in model.parameters()) + sum(_nbytes(b) for b in model.buffers())
     quantized = 0
     constants: dict[int, int] = {}  # data_ptr -> bytes: a lookup table shared by layers counts once
@@ -134,6 +139,12 @@ def memory_footprints(path, variants=VARIANTS) -> list[Footprint]:
 
     from transformers import AutoModelForCausalLM
 
+    from .models import check_generator, model_path
+
+    if isinstance(variants, str) or not variants or any(v not in VARIANTS for v in variants):
+        raise ValueError(f"variants must be a non-empty list of {', '.join(VARIANTS)}; got {variants!r}")
+    check_generator(path)  # an embedder would load with a random LM head, a tokenizer folder not at all
+    path = model_path(path)  # a folder, a bundled name or a cached hub id; the error names the fix
     if any(v not in ("fp32", "bf16") for v in variants):
         require_bitsandbytes()
     rows = []
@@ -150,7 +161,16 @@ def memory_table(path_or_rows, variants=VARIANTS) -> HtmlView:
 
     Pass a model folder (each variant is loaded and measured) or the rows memory_footprints returned.
     """
-    rows = list(path_or_rows) if isinstance(path_or_rows, (list, tuple)) else memory_footprints(path_or_rows, variants)
+    if isinstance(path_or_rows, (list, tuple)):
+        rows = list(path_or_rows)
+        if not rows or not all(isinstance(r, Footprint) for r in rows):
+            raise ValueError("memory_table needs the rows H.memory_footprints(path) returns (a non-empty list), or "
+                             f"a model folder such as H.model_path(MODEL); got {_describe(rows)}")
+    elif isinstance(path_or_rows, (str, os.PathLike)):
+        rows = memory_footprints(path_or_rows, variants)
+    else:
+        raise TypeError("memory_table takes a model folder such as H.model_path(MODEL), or the rows "
+                        f"H.memory_footprints(...) returned; got {type(path_or_rows).__name__}")
     base = next((r for r in rows if r.variant == "fp32"), rows[0])
     html_text = render_table(
         ["precision", "footprint", "× fp32", "decoder layers", "× fp32", "quantization constants",
@@ -164,6 +184,10 @@ def memory_table(path_or_rows, variants=VARIANTS) -> HtmlView:
     return HtmlView(html_text, plain)
 
 
+def _describe(rows: list) -> str:
+    return "an empty list" if not rows else f"a list of {', '.join(sorted({type(r).__name__ for r in rows}))}"
+
+
 def nf4_roundtrip(weight, blocksize: int = 64):
     """(normalized values in [-1, 1], the 16 NF4 levels, dequantized weight) for one real matrix.
 
@@ -175,6 +199,12 @@ def nf4_roundtrip(weight, blocksize: int = 64):
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or not weight.is_floating_point():
         raise TypeError("pass one floating-point weight matrix, e.g. model.model.layers[0].self_attn.q_proj.weight "
                         "of a model loaded in fp32 or bf16 (not an already quantized one)")
+    if not isinstance(blocksize, numbers.Integral):
+        raise TypeError(f"blocksize must be an int such as 64 (the QLoRA paper's block size), "
+                        f"got {type(blocksize).__name__} {blocksize!r}")
+    if isinstance(blocksize, bool) or blocksize < 1:
+        raise ValueError(f"blocksize must be a positive int, e.g. 64 (the QLoRA paper's block size), got {blocksize!r}")
+    blocksize = int(blocksize)  # a numpy int as well
     w = weight.detach().float().cpu()
     if w.numel() % blocksize:
         raise ValueError(f"the matrix has {w.numel()} values, not a multiple of the block size {blocksize}")
@@ -187,11 +217,15 @@ def nf4_roundtrip(weight, blocksize: int = 64):
 def plot_nf4(weight, *, title: str | None = None):
     """Left: one real matrix's block-normalized weights with the 16 NF4 levels. Right: the error."""
     import matplotlib.pyplot as plt
+    import torch
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
+    if isinstance(weight, torch.Tensor) and weight.is_floating_point() and not torch.isfinite(weight).all():
+        raise ValueError("the weight matrix contains NaN or inf, so it has no histogram: pass a finite matrix "
+                         "(a NaN weight usually means training diverged: lower the learning rate and train again)")
     normalized, levels, dequantized = nf4_roundtrip(weight)
+    use_cjk_font()
     error = (weight.detach().float().cpu() - dequantized).flatten()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
     left.hist(normalized.numpy(), bins=200, color="#4e79a7")
@@ -202,7 +236,7 @@ def plot_nf4(weight, *, title: str | None = None):
     right.hist(error.numpy(), bins=200, color="#59a14f")
     right.set_xlabel("weight − dequantized weight")
     right.set_title(f"Quantization error: mean |error| {error.abs().mean():.2e}")
-    fig.suptitle(title or "")
+    fig.suptitle(mpl_text(title or ""))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -205,10 +205,13 @@ BUNDLED: dict[str, Artifact] = {
 }
 
 MODEL_KINDS = ("causal-lm", "sentence-transformers", "tokenizer")
+KINDS = (*MODEL_KINDS, "font")
 
 
 def bundled_names(kind: str | None = None) -> list[str]:
     """Names of the bundled artifacts, optionally of one kind. Example: bundled_names("font")."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose one of {', '.join(KINDS)} (or no kind for every artifact)")
     return sorted(n for n, a in BUNDLED.items() if kind is None or a.kind == kind)
 
 

@@ -23,6 +23,17 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def mpl_text(value: object) -> str:
+    """Text for a matplotlib label, title or legend, drawn exactly as written.
+
+    matplotlib reads text between two `$` as maths: "I paid $5 for a $10 pizza" would be drawn as
+    "I paid 5fora10 pizza", and "cost $\\x$" fails when the figure is shown. An escaped `\\$` is
+    drawn as a plain `$`, so every plotting helper passes the learner's text through this.
+    Example: mpl_text("$5") -> "\\$5" (drawn as $5); text without `$` is returned unchanged.
+    """
+    return str(value).replace("$", "\\$")
+
+
 def content_id(*parts: object, prefix: str = "llmlab") -> str:
     """A stable element id from the content (never uuid4): same input, same HTML."""
     digest = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:10]

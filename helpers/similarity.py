@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import textwrap
 
+from .render import mpl_text
+
 
 def _as_matrix(embeddings):
     import numpy as np
@@ -34,6 +36,9 @@ def cosine_matrix(embeddings):
 
 
 def _check_labels(labels, n: int) -> list[str]:
+    if labels is None or isinstance(labels, (bytes, dict)) or not hasattr(labels, "__len__"):
+        raise TypeError(f"labels must be a list of {n} texts, one per embedding (usually the sentences you "
+                        f"embedded), got {type(labels).__name__}")
     if isinstance(labels, str) or len(labels) != n:
         raise ValueError(f"need one label per embedding: {n} embeddings, "
                          f"{1 if isinstance(labels, str) else len(labels)} labels")
@@ -46,21 +51,22 @@ def plot_similarity(labels, embeddings, *, title: str | None = None, decimals: i
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
     sim = cosine_matrix(embeddings)
     names = _check_labels(labels, sim.shape[0])
+    use_cjk_font()
     n = len(names)
     fig, ax = plt.subplots(figsize=(2.5 + 0.55 * n, 1.5 + 0.45 * n))
     image = ax.imshow(sim, cmap="viridis", vmin=min(0.0, float(sim.min())), vmax=1.0)
-    ax.set_xticks(range(n), names, rotation=40, ha="right", fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
+    ticks = [mpl_text(name) for name in names]  # "$5" is drawn as $5, not read as maths
+    ax.set_xticks(range(n), ticks, rotation=40, ha="right", fontsize=8)
+    ax.set_yticks(range(n), ticks, fontsize=8)
     if n <= 16:
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{sim[i, j]:.{decimals}f}", ha="center", va="center", fontsize=7,
                         color="black" if sim[i, j] > 0.6 else "white")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="cosine similarity")
-    ax.set_title(title or "Cosine similarity（余弦相似度）")
+    ax.set_title(mpl_text(title or "Cosine similarity（余弦相似度）"))
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -73,6 +79,9 @@ def pca_2d(embeddings):
     m = _as_matrix(embeddings)
     if m.shape[0] < 2:
         raise ValueError("a 2-D map needs at least two embeddings")
+    if m.shape[1] < 2:
+        raise ValueError(f"a 2-D map needs embeddings of at least 2 dimensions, got shape {m.shape}: pass the "
+                         "vectors themselves, e.g. model.encode(sentences) of shape (n_texts, 384)")
     centred = m - m.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     components = vt[:2]
@@ -98,7 +107,6 @@ def plot_embeddings_2d(labels, embeddings, *, groups=None, markers=None, title: 
 
     from .fonts import use_cjk_font
 
-    use_cjk_font()
     xy = pca_2d(embeddings)
     names = _check_labels(labels, xy.shape[0])
     groups = list(groups) if groups is not None else ["" for _ in names]
@@ -110,6 +118,7 @@ def plot_embeddings_2d(labels, embeddings, *, groups=None, markers=None, title: 
     kinds = list(dict.fromkeys(shapes))
     if len(kinds) > len(MARKER_SHAPES):
         raise ValueError(f"at most {len(MARKER_SHAPES)} marker groups, got {len(kinds)}")
+    use_cjk_font()
     fig, ax = plt.subplots(figsize=(7.5, 5))
     colours = {g: f"C{k % 10}" for k, g in enumerate(dict.fromkeys(groups))}
     for g in colours:
@@ -118,20 +127,21 @@ def plot_embeddings_2d(labels, embeddings, *, groups=None, markers=None, title: 
             if idx:
                 ax.scatter(xy[idx, 0], xy[idx, 1], s=30, color=colours[g], marker=MARKER_SHAPES[kinds.index(kind)])
     # legend: one entry per colour, then one per shape (in grey, so shape and colour read apart)
-    handles = [Line2D([], [], color=c, marker="o", linestyle="", label=g) for g, c in colours.items() if g]
+    handles = [Line2D([], [], color=c, marker="o", linestyle="", label=mpl_text(g))
+               for g, c in colours.items() if g]
     if markers is not None:
-        handles += [Line2D([], [], color="#666666", marker=MARKER_SHAPES[k], linestyle="", label=str(kind))
+        handles += [Line2D([], [], color="#666666", marker=MARKER_SHAPES[k], linestyle="", label=mpl_text(kind))
                     for k, kind in enumerate(kinds)]
     if annotate is None:
         annotate = len(names) <= 12
     for (x, y), name in zip(xy, names, strict=True) if annotate else []:
-        ax.annotate(textwrap.shorten(name, 28, placeholder="…"), (x, y), fontsize=7,
+        ax.annotate(mpl_text(textwrap.shorten(name, 28, placeholder="…")), (x, y), fontsize=7,
                     xytext=(3, 3), textcoords="offset points")
     if handles:
         ax.legend(handles=handles, fontsize=8)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
-    ax.set_title(title or "Embeddings in 2-D (PCA)")
+    ax.set_title(mpl_text(title or "Embeddings in 2-D (PCA)"))
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -24,10 +24,24 @@ def models_dir() -> Path:
 
 def data_path(name: str) -> Path:
     """A file in the project's data/ folder, e.g. data_path("corpus_en.txt"); clear error if absent."""
-    path = Path(__file__).resolve().parent.parent / "data" / name
-    if not path.is_file():
-        known = sorted(p.name for p in path.parent.glob("*") if p.is_file())
-        raise FileNotFoundError(f"no data file {name!r} in {path.parent}; available: {', '.join(known)}")
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(f"data_path expects a file name (str) such as 'corpus_en.txt', got {type(name).__name__}")
+    data = Path(__file__).resolve().parent.parent / "data"
+    path = data / name  # an absolute path replaces data/
+    known = ", ".join(sorted(p.name for p in data.glob("*") if p.is_file()))  # the project's files, never yours
+    shown = repr(os.fspath(name)) if len(os.fspath(name)) <= 200 else f"{os.fspath(name)[:100]!r}…"
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError:  # a name too long to be a file
+        is_file = is_dir = False
+    if is_dir:
+        raise FileNotFoundError(f"{shown} is a folder; give one data file, e.g. data_path('corpus_en.txt'). "
+                                f"The project's data files (in {data}): {known}")
+    if not is_file:
+        if path.parent == data:
+            raise FileNotFoundError(f"no data file {shown} in {data}; available: {known}")
+        raise FileNotFoundError(f"no data file {shown} (there is no file {path}); the project's data files "
+                                f"are in {data}, available: {known}")
     return path
 
 
