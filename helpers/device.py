@@ -10,9 +10,13 @@ The book's notebooks hard-code `device_map="cuda"` and die on a laptop. Ours ask
 from __future__ import annotations
 
 import os
+import re
 
 ENV_VAR = "LLM_LAB_DEVICE"
 CHOICES = ("auto", "cpu", "cuda", "mps")
+# What a device setting may look like: a kind, and for a GPU its number (cuda:0, cuda:1, ...).
+_DEVICE = re.compile(r"auto|(cpu|mps)(:0)?|cuda(:\d+)?")
+_FORMS = "choose one of auto, cpu, cuda, mps (or cuda:N for GPU number N, e.g. cuda:0)"
 
 
 class DeviceError(RuntimeError):
@@ -26,11 +30,16 @@ def pick_device(requested: str | None = None) -> str:
     """
     import torch
 
+    if isinstance(requested, torch.device):
+        requested = str(requested)
+    if requested is not None and not isinstance(requested, str):
+        raise TypeError(f"the device must be a str such as 'cpu', 'cuda', 'cuda:0', 'mps' or 'auto', "
+                        f"got {type(requested).__name__} {requested!r}")
+    source = "the argument" if requested else f"${ENV_VAR}"
     req = (requested or os.environ.get(ENV_VAR) or "auto").strip().lower()
     kind = req.split(":")[0]
-    if kind not in CHOICES:
-        raise DeviceError(f"unknown device {req!r}; choose one of {', '.join(CHOICES)} "
-                          f"(argument or ${ENV_VAR})")
+    if not _DEVICE.fullmatch(req):
+        raise DeviceError(f"unknown device {req!r}; {_FORMS} (set by {source})")
     if kind == "auto":
         if torch.cuda.is_available():
             return "cuda"
@@ -60,9 +69,10 @@ def pick_dtype(device: str | None = None):
     import torch
 
     device = device or pick_device()
-    if not isinstance(device, str) or device.split(":")[0] not in CHOICES[1:]:
+    if not isinstance(device, str) or not _DEVICE.fullmatch(device) or device == "auto":
         raise DeviceError(f"unknown device {device!r}; pass 'cpu', 'cuda' or 'mps' (what H.pick_device() returns)")
     if device.startswith("cuda"):
+        pick_device(device)  # a GPU that is not there gets pick_device's message, not a half-precision dtype
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
 
@@ -71,7 +81,7 @@ def describe_device(device: str | None = None) -> str:
     """One line a notebook prints: which device and dtype it runs on. Example: 'cpu, float32'."""
     import torch
 
-    device = device or pick_device()
+    device = pick_device(device)  # checks a device that is asked for: "cuda" on a laptop gets the fix
     dtype = str(pick_dtype(device)).replace("torch.", "")
     if device.startswith("cuda"):
         return f"{device} ({torch.cuda.get_device_name(device)}), {dtype}"

@@ -82,13 +82,15 @@ def load(model_name: str | None = None, precision: str | None = None, *, trust_r
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .device import pick_device
-    from .models import default_model, model_path
+    from .models import check_generator, default_model, model_path
     from .models import trust_remote_code as trust_setting
     from .quantization import quantization_config, require_bitsandbytes
 
     if trust_remote_code is None:
         trust_remote_code = trust_setting()
-    path = model_path(model_name or default_model())
+    name = model_name or default_model()
+    check_generator(name)  # an embedder or a tokenizer would load with a random LM head and train nonsense
+    path = model_path(name)
     device = pick_device()
     precision = precision or ("bf16" if device == "cuda" and torch.cuda.is_bf16_supported() else "fp32")
     if precision not in PRECISIONS:

@@ -108,6 +108,22 @@ def test_there_are_at_least_thirty_cases():
     assert len(CASES) >= 30
 
 
+def test_the_bad_input_tables_hold_three_times_the_first_43_cases():
+    """This table plus the per-area ones (tokens, views, runs) that grew out of the reliability probe."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))  # pytest's rootdir-relative imports name each test file by its stem
+    try:
+        tables = {p.stem: importlib.import_module(p.stem).CASES for p in sorted(here.glob("test_bad_inputs_*.py"))}
+    finally:
+        sys.path.remove(str(here))
+    assert set(tables) >= {"test_bad_inputs_tokens", "test_bad_inputs_views", "test_bad_inputs_runs"}
+    assert len(CASES) + sum(map(len, tables.values())) >= 3 * 43
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_gets_a_clear_error(case, f, monkeypatch):
     monkeypatch.setenv("LLM_LAB_DEVICE", "")  # pick_device's own argument is what is tested

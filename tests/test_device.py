@@ -31,8 +31,17 @@ def test_the_environment_setting_is_honoured(monkeypatch):
 
 @pytest.mark.parametrize("bf16,expected", [(True, torch.bfloat16), (False, torch.float16)])
 def test_gpus_get_half_precision(monkeypatch, bf16, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: bf16)
     assert H.pick_dtype("cuda") is expected
+
+
+def test_the_dtype_of_a_gpu_that_is_not_there_is_refused(monkeypatch):
+    """Probe 189: pick_dtype('cuda') on a CPU machine returned float16."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(H.DeviceError, match="no CUDA GPU"):
+        H.pick_dtype("cuda")
 
 
 def test_pick_dtype_refuses_an_unknown_device():
