@@ -12,20 +12,14 @@ from .device import DeviceError, describe_device, pick_device, pick_dtype
 from .embeddings import NotOneTokenError, nearest_token_list, nearest_tokens, token_id, word_vector
 from .finetune import (
     DatasetFormatError,
-    RunExistsError,
     answer_table,
     check_chat_rows,
-    checkpoints,
     compare_answers,
     folder_mb,
     greedy_answer,
-    last_checkpoint,
     loss_drop,
     losses,
-    new_run_dir,
-    outputs_dir,
     plot_losses,
-    run_dir,
     seconds_per_step,
     training_table,
 )
@@ -66,6 +60,7 @@ from .quantization import (
 )
 from .registry import BUNDLED, bundled_model_names, bundled_names
 from .render import HtmlView
+from .runs import RunExistsError, checkpoints, is_finished, last_checkpoint, new_run_dir, outputs_dir, run_dir, run_info
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
 from .store import data_path, models_dir
 from .tokens import Group, Piece, group_pieces, show_tokens, token_pieces
@@ -148,6 +143,8 @@ __all__ = [
     "quantization_config",
     "require_bitsandbytes",
     "run_dir",
+    "run_info",
+    "is_finished",
     "sampling_distribution",
     "sampling_playground",
     "seconds_per_step",

@@ -387,7 +387,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from .models import is_hub_id
 
-    names = args.names or bundled_names()
+    names = [n.strip() for n in args.names] or bundled_names()
+    root = models_dir()
+    if root.exists() and not root.is_dir():
+        print(f"error: the models folder {root} is a file; set LLM_LAB_MODELS_DIR to a folder (or unset it)",
+              file=sys.stderr)
+        return 1
     for setting in ("LLM_LAB_MODEL", "LLM_LAB_ZH_MODEL", "LLM_LAB_ZH_EMBEDDER"):  # one per role
         env_model = os.environ.get(setting, "").strip()
         if not args.names and env_model and env_model not in BUNDLED and is_hub_id(env_model):
@@ -414,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
                                  "a hub id looks like 'Qwen/Qwen2.5-0.5B-Instruct'")
     except FetchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # models/ is a file, read-only, or on a full disk
+        where = exc.filename or models_dir()
+        print(f"error: cannot write the models into {where} ({exc.strerror or exc}); set LLM_LAB_MODELS_DIR to a "
+              "folder you can write, or free some disk space", file=sys.stderr)
         return 1
     return 0
 

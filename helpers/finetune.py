@@ -1,7 +1,6 @@
-"""Supervised fine-tuning（监督微调） plumbing: check the data, name the run folder, show what changed.
+"""Supervised fine-tuning（监督微调） plumbing: check the data, show what changed (run folders: runs.py).
 
     H.check_chat_rows(dataset, "ch12_sft_train.jsonl")     # names the bad row, if any
-    run = H.new_run_dir("ch12-sft")                         # outputs/ch12-sft-001, -002, ... never reused
     H.plot_losses({"LoRA": trainer.state.log_history})
     H.compare_answers(prompts, {"before": base, "after": tuned}, tokenizer)
 
@@ -10,30 +9,20 @@ The training itself (LoraConfig, SFTConfig, SFTTrainer) stays in the notebook an
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 from .checks import int_in
 from .render import HtmlView, content_id
 from .render import table as render_table
+from .runs import _folder
 
 ROLES = ("system", "user", "assistant")
-
-def outputs_dir() -> Path:
-    """Where runs go: $LLM_LAB_OUTPUTS or <project>/outputs (git-ignored). The tests point it at a temp folder."""
-    env = os.environ.get("LLM_LAB_OUTPUTS")
-    return Path(env).expanduser() if env else Path(__file__).resolve().parent.parent / "outputs"
 
 EXAMPLE_ROW = '{"messages": [{"role": "user", "content": "..."}, {"role": "assistant", "content": "..."}]}'
 
 
 class DatasetFormatError(ValueError):
     """A training row that is not in the chat format the trainer expects."""
-
-
-class RunExistsError(FileExistsError):
-    """A run folder that already holds an earlier run."""
 
 
 def _row_problem(row, needs_answer: bool) -> str | None:
@@ -47,6 +36,11 @@ def _row_problem(row, needs_answer: bool) -> str | None:
             return f"message {j} needs a 'role' of {', '.join(ROLES)}"
         if not isinstance(m.get("content"), str) or not m["content"].strip():
             return f"message {j} ({m['role']}) has no text in 'content'"
+        try:
+            m["content"].encode("utf-8")
+        except UnicodeEncodeError as err:  # a lone surrogate, e.g. "\ud800" in the JSON
+            return (f"message {j} ({m['role']}) has an invalid character {m['content'][err.start]!r} at position "
+                    f"{err.start} (half of a surrogate pair, not text); remove it or fix the file's encoding")
     if needs_answer and messages[-1]["role"] != "assistant":
         return "its last message must be the assistant's answer the model learns to give"
     if needs_answer and not any(m["role"] == "user" for m in messages[:-1]):
@@ -74,130 +68,25 @@ def check_chat_rows(rows, source: str = "the dataset", *, needs_answer: bool = T
     return n
 
 
-def new_run_dir(name: str, root: Path | str | None = None) -> Path:
-    """Create and return a new, empty folder `<root>/<name>-NNN` (outputs/ by default, see outputs_dir).
-
-    The number is one more than the highest existing run of that name, so an earlier run is never
-    overwritten. Example: new_run_dir("ch12-sft") -> outputs/ch12-sft-003 when -001 and -002 exist.
-    """
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-        raise ValueError(f"run name must be letters, digits, '-', '_' or '.', e.g. 'ch12-sft'; got {name!r}")
-    root = Path(root) if root is not None else outputs_dir()
-    if root.exists() and not root.is_dir():
-        raise RunExistsError(f"runs go into {root}, but that is a file; set LLM_LAB_OUTPUTS (or root=) to a folder")
-    root.mkdir(parents=True, exist_ok=True)
-    taken = [int(m.group(1)) for p in root.iterdir() if (m := re.fullmatch(re.escape(name) + r"-(\d+)", p.name))]
-    number = max(taken, default=0) + 1
-    while True:  # mkdir without exist_ok: two kernels starting at once still get different folders
-        path = root / f"{name}-{number:03d}"
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            number += 1
-
-
-# What a training run writes into its folder (Trainer, PEFT, TRL, the tokenizer, and our marker):
-# an overwrite removes these and nothing else.
-RUN_FILES = re.compile(r"checkpoint-\d+|runs|README\.md|adapter_(config\.json|model\.safetensors)|"
-                       r"training_args\.bin|trainer_state\.json|tokenizer(_config)?\.json|"
-                       r"special_tokens_map\.json|chat_template\.jinja|added_tokens\.json|vocab\.json|"
-                       r"merges\.txt|INCOMPLETE\.txt")
-INCOMPLETE = "INCOMPLETE.txt"
-
-
-def run_dir(path: Path | str, *, overwrite: bool = False) -> Path:
-    """Use a folder you name for a run: refused if it already holds files, unless overwrite=True.
-
-    overwrite=True removes the earlier run's files (checkpoints, adapter, logs) so nothing of it can
-    be resumed by mistake, and refuses a folder that also holds files no run makes. The folder must
-    be writable: that is checked now, not at the first save after training.
-    """
-    if path is None or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"a run folder must be a path (str or Path), got {type(path).__name__}")
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise RunExistsError(f"{path} is a file, not a folder; choose another output folder")
-    held = sorted(path.iterdir()) if path.is_dir() else []
-    if held and not overwrite:
-        raise RunExistsError(f"{path} already holds an earlier run; choose a new folder (or leave it out to get "
-                             f"a fresh outputs/<name>-NNN), or pass overwrite=True / --overwrite to replace it")
-    if held:
-        foreign = [p.name for p in held if not RUN_FILES.fullmatch(p.name)]
-        if foreign:
-            raise RunExistsError(f"{path} holds files that no training run makes ({', '.join(foreign[:5])}); "
-                                 "overwrite only replaces a run. Move them, or choose another output folder")
-        import shutil
-
-        for p in held:
-            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
-        print(f"{path}: removed the earlier run ({', '.join(p.name for p in held)})")
-    path.mkdir(parents=True, exist_ok=True)
-    _check_writable(path)
-    return path
-
-
-def _check_writable(path: Path) -> None:
-    probe = path / ".llm-lab-write-test"
-    try:
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"cannot write into {path} ({err.strerror}); choose an output folder you can "
-                              "write to") from None
-
-
-def mark_started(run: Path | str, method: str) -> None:
-    """Mark a run folder unfinished until mark_finished: a run killed part-way says so itself."""
-    Path(run, INCOMPLETE).write_text(
-        f"This {method} run has not finished: it was stopped, or is still training.\n"
-        "Its finished checkpoints are the checkpoint-N folders that hold trainer_state.json.\n"
-        + (f"Continue it with: python -m helpers.train sft --resume {run}\n" if method == "sft" else ""),
-        encoding="utf-8")
-
-
-def mark_finished(run: Path | str) -> None:
-    Path(run, INCOMPLETE).unlink(missing_ok=True)
-
-
-def _folder(path, what: str) -> Path:
-    if path is None or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"pass the {what} folder as a path (str or Path), e.g. 'outputs/ch12-sft-001'; "
-                        f"got {type(path).__name__}")
-    return Path(path)
-
-
-def checkpoints(run: Path | str) -> list[Path]:
-    """The finished checkpoints of a run, oldest first: checkpoint-N folders whose trainer state was written.
-
-    The Trainer writes trainer_state.json after the weights, so a folder without it (a run stopped
-    while saving) is skipped.
-    """
-    run = _folder(run, "run")
-    found = []
-    for p in run.glob("checkpoint-*"):
-        if p.is_dir() and p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file() and \
-                any((p / f).is_file() for f in ("adapter_model.safetensors", "model.safetensors")):
-            found.append(p)
-    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
-
-
-def last_checkpoint(run: Path | str) -> Path:
-    """The newest finished checkpoint of a run; a clear error when there is none."""
-    found = checkpoints(run)
-    if not found:
-        raise FileNotFoundError(f"{run} has no finished checkpoint (checkpoint-N with trainer_state.json): the run "
-                                "stopped before its first save, or saved none. Train with --save-steps N "
-                                "(save_steps=N in SFTConfig); a run that finished keeps its adapter in the folder "
-                                "itself (adapter_model.safetensors)")
-    return found[-1]
-
-
 def losses(log_history) -> list[tuple[int, float]]:
     """(step, training loss) pairs from a Trainer's `state.log_history`."""
     if not isinstance(log_history, (list, tuple)):
-        raise TypeError(f"pass a trainer's log, trainer.state.log_history (a list), got {type(log_history).__name__}")
-    return [(row["step"], float(row["loss"])) for row in log_history if "loss" in row and "step" in row]
+        hint = (": pass trainer.state.log_history" if hasattr(log_history, "state")
+                else ": pass its .log_history" if hasattr(log_history, "log_history") else "")
+        raise TypeError(f"pass a trainer's log, trainer.state.log_history (a list), got "
+                        f"{type(log_history).__name__}{hint}")
+    points = []
+    for i, row in enumerate(log_history):
+        if not isinstance(row, dict):
+            raise TypeError(f"entry {i} of the log is a {type(row).__name__}, not a dict: pass "
+                            "trainer.state.log_history as the trainer wrote it (a list of dicts)")
+        if "loss" in row and "step" in row:
+            try:
+                points.append((row["step"], float(row["loss"])))
+            except (TypeError, ValueError):
+                raise TypeError(f"entry {i} of the log has loss {row['loss']!r}, not a number: pass "
+                                "trainer.state.log_history as the trainer wrote it") from None
+    return points
 
 
 def loss_drop(log_history) -> tuple[float, float]:

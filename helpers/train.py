@@ -8,43 +8,38 @@
     accelerate launch --num_processes 4 -m helpers.train sft --steps 300   # several GPUs (data parallel)
 
 Every run writes a new folder outputs/ch12-<method>-NNN (checkpoint-N every --save-steps, the
-adapter at the end) and never overwrites an earlier run unless --output names one and --overwrite
-is given (then that run's files go first; a folder holding anything else is refused). Until the
-adapter is saved the folder holds INCOMPLETE.txt: a run stopped by Ctrl-C, a crash or a kill says
-so, and --resume continues it. Training stops, saving nothing, at the first NaN or inf loss or
-weight. Nothing leaves the machine: the script sets HF_HUB_OFFLINE, HF_DATASETS_OFFLINE and
-HF_HUB_DISABLE_TELEMETRY unless you set them, reads the data in memory (no datasets cache), and
-writes only into the run folder. Under accelerate launch each process trains on its own --batch-size examples per step
-(4 GPUs x 16 = 64 per step) and the main process writes the folder.
+adapter at the end, LLM_LAB_RUN.json with its method and settings) and never overwrites an
+earlier run unless --output names one and --overwrite is given; then that run's files go first,
+and a folder that is not a run, or also holds other files, is refused. Until the adapter is saved
+the folder holds INCOMPLETE.txt: a run stopped by Ctrl-C, a crash or a kill says so, and --resume
+continues it. Training stops, saving nothing, at the first NaN or inf loss or weight.
+
+Nothing leaves the machine: the script sets HF_HUB_OFFLINE, HF_DATASETS_OFFLINE and
+HF_HUB_DISABLE_TELEMETRY unless you set them, reads the data in memory (no datasets cache) and
+writes only into the run folder. Under accelerate launch each process trains on its own
+--batch-size examples per step (4 GPUs x 16 = 64 per step) and the main process writes the folder.
 The notebook ch12b_fine_tuning.ipynb makes the same calls one cell at a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .checks import int_in, is_number
-from .finetune import (
-    DatasetFormatError,
-    check_chat_rows,
-    checkpoints,
-    last_checkpoint,
-    mark_finished,
-    mark_started,
-    new_run_dir,
-    run_dir,
-)
+from .finetune import DatasetFormatError, check_chat_rows
 from .lora import check_lora_config
 from .preference import check_preference_rows
+from .runs import checkpoints, is_finished, last_checkpoint, mark_finished, mark_started, new_run_dir, run_dir, run_info
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 PRECISIONS = ("fp32", "bf16", "4bit")
 # The range of every number a run takes, checked before anything loads: (low, high) inclusive.
 LIMITS = {"steps": (1, 100_000), "batch_size": (1, 1024), "rank": (1, 1024), "save_steps": (0, 100_000),
           "max_length": (8, 32_768), "seed": (0, 2**32 - 1)}
-MAX_LEARNING_RATE = 1.0  # AdamW steps of this size already wreck a model; above it nothing useful trains
+MAX_LEARNING_RATE = 0.1  # LoRA trains at 1e-4 to 1e-2; at 1 a short run's loss climbed from 5.7 to 13.2
 MAX_BETA = 100.0
 
 
@@ -157,6 +152,10 @@ def _data_file(data) -> Path:
     """The file `data` names: a path, or a bare name in the project's data/ folder."""
     from .store import data_path
 
+    if not isinstance(data, (str, os.PathLike)):
+        raise TypeError(f"data must be a file name or path (str), or a list of rows; got {type(data).__name__}")
+    if not os.fspath(data).strip():
+        raise DatasetFormatError("--data is empty; pass a .jsonl file, e.g. data/ch12_sft_train.jsonl")
     path = Path(data).expanduser()
     if path.is_dir():
         raise DatasetFormatError(f"--data {data} is a folder; pass one .jsonl file, e.g. "
@@ -178,16 +177,24 @@ def read_jsonl(path) -> list:
     import json
 
     path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raise DatasetFormatError(f"{path.name} is gzip-compressed; unpack it first (gunzip {path.name})")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise DatasetFormatError(f"{path.name} is UTF-16 text (as Windows Notepad saves 'Unicode'); save it as "
+                                 "UTF-8 instead")
     try:
-        text = path.read_text(encoding="utf-8-sig")  # -sig: a byte-order mark from Windows editors is fine
+        text = raw.decode("utf-8-sig")  # -sig: a byte-order mark from Windows editors is fine
     except UnicodeDecodeError as err:
-        raise DatasetFormatError(f"{path.name} is not UTF-8 text (byte {err.start}); save it as UTF-8, e.g. "
-                                 f"iconv -f latin1 -t utf-8 {path.name}") from None
+        raise DatasetFormatError(f"{path.name} is not UTF-8 text (byte {err.start}); save it as UTF-8 (from "
+                                 f"Latin-1, for example: iconv -f latin1 -t utf-8 {path.name})") from None
     if text.lstrip().startswith("["):
         try:
             rows = json.loads(text)
         except ValueError as err:
-            raise DatasetFormatError(f"{path.name} starts with '[' but is not a JSON array ({err})") from None
+            hint = ("; it looks like JSON Lines whose lines are arrays: each line must be one JSON object"
+                    if err.msg == "Extra data" else "")
+            raise DatasetFormatError(f"{path.name} starts with '[' but is not a JSON array ({err}){hint}") from None
     else:
         lines = text.rstrip().split("\n") if text.strip() else []
         rows = []
@@ -208,11 +215,45 @@ def read_jsonl(path) -> list:
 
 
 def _load_rows(data, check) -> list:
-    """The data file's rows, checked row by row before any model loads (kept in memory, never cached)."""
+    """The rows of a data file (or a list of rows), checked row by row before any model loads, kept in memory."""
+    if isinstance(data, list):
+        check(data, "the rows passed as data")
+        return data
     path = _data_file(data)
     rows = read_jsonl(path)
     check(rows, path.name)
     return rows
+
+
+def _check_resume(run, steps: int, rank: int) -> Path:
+    """The checkpoint an SFT run continues from, after checking the run can be continued with these settings."""
+    import json
+
+    checkpoint = last_checkpoint(run)  # no folder, a checkpoint instead of its run, none finished: one line each
+    method = run_info(run).get("method", "sft")
+    if method != "sft":
+        raise ValueError(f"{run} is a {method} run; `sft --resume` continues an SFT run")
+    if is_finished(run):
+        raise ValueError(f"{run} has finished (its adapter is saved); --resume continues a stopped run. To train "
+                         "longer, start a new run")
+    done = int(checkpoint.name.split("-")[1])
+    if steps <= done:
+        raise ValueError(f"{checkpoint} is at step {done}, and steps={steps} is not beyond it: raise --steps to "
+                         "continue")
+    saved = json.loads((checkpoint / "adapter_config.json").read_text()).get("r")
+    if saved is not None and saved != rank:
+        raise ValueError(f"{checkpoint} was trained with --rank {saved}; resume it with --rank {saved} (not {rank})")
+    return checkpoint
+
+
+def _check_prompt_lengths(rows, tokenizer, max_length: int) -> None:
+    """Refuse rows whose prompt alone fills max_length: their answer would be cut away, leaving nothing to learn."""
+    for i, row in enumerate(rows):
+        n = len(tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True,
+                                              return_dict=True)["input_ids"])
+        if n >= max_length:
+            raise DatasetFormatError(f"row {i}'s prompt is {n:,} tokens, and max_length is {max_length}: its answer "
+                                     f"would be cut off. Raise --max-length (to {n + 64}, say) or shorten the prompt")
 
 
 def finite_guard():
@@ -246,9 +287,10 @@ class RunInterrupted(KeyboardInterrupt):
     """Ctrl-C during training; the message says which checkpoint is complete and how to continue."""
 
 
-def _train(trainer, out: Path, method: str, checkpoint=None) -> None:
+def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> None:
     """Train with the run folder marked unfinished until the result is saved; say how to go on if it stops."""
-    mark_started(out, method)
+    if checkpoint is None:
+        mark_started(out, method, settings)
     try:
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except (KeyboardInterrupt, NonFiniteError) as err:
@@ -262,6 +304,12 @@ def _train(trainer, out: Path, method: str, checkpoint=None) -> None:
         raise RunInterrupted(f"stopped at step {trainer.state.global_step}. {state}") from None
     _save(trainer, trainer.processing_class, out)
     mark_finished(out)
+    from .finetune import losses
+
+    points = losses(trainer.state.log_history)
+    if len(points) > 1 and points[-1][1] > 1.5 * points[0][1]:  # finite, but climbing: the model got worse
+        print(f"warning: the loss rose from {points[0][1]:.2f} at step {points[0][0]} to {points[-1][1]:.2f} at step "
+              f"{points[-1][0]}; the learning rate is probably too high (try 1e-4 to 1e-3)", file=sys.stderr)
 
 
 def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
@@ -279,22 +327,24 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
                    max_length=max_length, save_steps=save_steps, seed=seed)
     if resume and output:
         raise ValueError(f"resume continues {resume} in that same folder; leave out output ({output})")
+    # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
+    rows = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in _load_rows(data, check_chat_rows)]
+    checkpoint = _check_resume(resume, steps, rank) if resume else None  # before loading anything: fail fast
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
-    # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
-    dataset = Dataset.from_list([{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]}
-                                 for r in _load_rows(data, check_chat_rows)])
-    checkpoint = last_checkpoint(resume) if resume else None  # before loading anything: fail fast
     model, tokenizer, device, precision = load(model_name, precision, compute_dtype=compute_dtype)
+    _check_prompt_lengths(rows, tokenizer, max_length)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
     out = Path(resume) if resume else _output("sft", output, overwrite)  # checked writable before training
     args = SFTConfig(output_dir=str(out), max_length=max_length,
                      **_common(device, precision, steps, batch_size, learning_rate, save_steps, seed))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
-    _train(trainer, out, "sft", checkpoint)
+    settings = dict(model=model_name or "default", data=data if not isinstance(data, list) else "rows", steps=steps,
+                    rank=rank, precision=precision, learning_rate=learning_rate, batch_size=batch_size)
+    _train(trainer, out, "sft", checkpoint, settings)
     return trainer
 
 
@@ -318,13 +368,20 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     offline_defaults()
     check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
                    max_length=max_length, save_steps=save_steps, seed=seed)
-    from datasets import Dataset
-    from trl import DPOConfig, DPOTrainer
-
-    dataset = Dataset.from_list(_load_rows(data, check_preference_rows))
+    rows = _load_rows(data, check_preference_rows)
+    if not isinstance(sft_run, (str, os.PathLike)) or not os.fspath(sft_run).strip():
+        raise TypeError(f"dpo starts from an SFT run folder, e.g. 'outputs/ch12-sft-001'; got {sft_run!r}")
     if not Path(sft_run, "adapter_model.safetensors").is_file():
         raise FileNotFoundError(f"{sft_run} holds no SFT adapter (adapter_model.safetensors); pass the folder an "
                                 "sft run printed, e.g. --sft outputs/ch12-sft-001")
+    if run_info(sft_run).get("method", "sft") != "sft":
+        raise ValueError(f"{sft_run} is a {run_info(sft_run)['method']} run; dpo starts from an SFT run")
+    if output and Path(output).expanduser().resolve() == Path(sft_run).expanduser().resolve():
+        raise ValueError(f"output {output} is the SFT run dpo starts from; choose another folder")
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer
+
+    dataset = Dataset.from_list(rows)
     model, tokenizer, precision = merged_sft_model(sft_run, model_name)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
@@ -336,7 +393,8 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
                      **_common(pick_device(), precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
-    _train(trainer, out, "dpo")
+    _train(trainer, out, "dpo", settings=dict(sft=str(sft_run), model=model_name or "default", data=str(data),
+                                               steps=steps, rank=rank, learning_rate=learning_rate, beta=beta))
     return trainer
 
 
@@ -374,6 +432,7 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float, help=f"above 0, at most {MAX_LEARNING_RATE:g}")
     parser.add_argument("--rank", type=int, default=8, help=_range("rank") + ", at most the smaller side of "
                         "each trained matrix")
+    parser.add_argument("--max-length", type=int, help=_range("max_length") + " tokens per chat (default 128)")
     parser.add_argument("--precision", choices=PRECISIONS, help="sft only (default: bf16 on a bf16 GPU, else fp32)")
     parser.add_argument("--save-steps", type=int, default=20, help="write checkpoint-N every this many steps "
                         "(default 20; 0 for none)")
@@ -381,6 +440,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     common = {k: v for k, v in dict(output=args.output, overwrite=args.overwrite, steps=args.steps,
                                     batch_size=args.batch_size, learning_rate=args.learning_rate, rank=args.rank,
+                                    max_length=args.max_length,
                                     save_steps=args.save_steps, data=args.data).items() if v is not None}
     if args.method == "dpo" and (args.precision or args.resume):
         parser.error("--precision and --resume are for sft; dpo uses the precision of the SFT run's base model")
@@ -396,11 +456,23 @@ def main(argv=None) -> int:
     except RunInterrupted as err:
         print(f"{err}", file=sys.stderr)
         return 130  # the shell's code for Ctrl-C
+    except KeyboardInterrupt:  # during imports or loading: nothing was trained
+        print("stopped (Ctrl-C) before training started; nothing was trained", file=sys.stderr)
+        return 130
     except NonFiniteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except (ValueError, OSError, LookupError, RuntimeError) as err:  # bad input: one line, not a traceback
-        print(f"error: {err}", file=sys.stderr)
+    except (ValueError, OSError, LookupError, RuntimeError, MemoryError) as err:  # bad input: a line, no traceback
+        message = str(err).strip() or type(err).__name__
+        if "can't allocate memory" in message or isinstance(err, MemoryError):
+            message = (f"out of memory at --batch-size {common.get('batch_size', 4)}: lower it (4 to 16 on a CPU) "
+                       "or --max-length")
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except Exception as err:  # e.g. safetensors' SafetensorError on a damaged file: still one line
+        if type(err).__module__.split(".")[0] not in ("safetensors", "datasets", "transformers", "peft", "trl"):
+            raise
+        print(f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return 2
     print(f"saved to {trainer.args.output_dir}")
     return 0

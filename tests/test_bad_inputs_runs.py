@@ -45,11 +45,50 @@ def f(tmp_path_factory):
     }
     for name, data in files.items():
         (d / f"{name}.jsonl").write_bytes(data)
+    import gzip
+
+    (d / "surrogate.jsonl").write_text(jsonl(ROWS[:1]).replace("Xiaolan", "Xiao\\ud800lan"))  # D01: JSON escape
+    (d / "packed.jsonl.gz").write_bytes(gzip.compress(jsonl(ROWS).encode()))  # A43
+    (d / "notepad.jsonl").write_bytes(jsonl(ROWS).encode("utf-16"))  # A42: "Unicode" in Notepad, with a BOM
+    (d / "arrays.jsonl").write_text('[1, 2]\n[3, 4]\n')  # A44
     (d / "a_file").write_text("not a folder")
+    notes = d / "notes"  # A12: a folder of the user's that holds no run
+    notes.mkdir()
+    (notes / "README.md").write_text("my lesson notes")
+    saved = d / "saved-tokenizer"  # A13: what tokenizer.save_pretrained writes
+    saved.mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja"):
+        (saved / name).write_text("{}")
+    fake_run(d / "stopped", steps=(2, 4))
+    fake_run(d / "finished", steps=(2,), adapter=True)
+    fake_run(d / "a-dpo-run", steps=(2,), adapter=True, method="dpo")
+    fake_run(d / "with-extra", steps=(2,))
+    (d / "with-extra" / "checkpoint-2" / "my-plot.png").write_bytes(b"png")  # A15
+    fake_run(d / "damaged", steps=(2, 4))
+    (d / "damaged" / "checkpoint-4" / "adapter_model.safetensors").write_bytes(b"\x10\x00")  # D15: a full disk
     (d / "earlier").mkdir()
     (d / "earlier" / "adapter_model.safetensors").write_bytes(b"an earlier run")
     (d / "earlier" / "my_notes.txt").write_text("the teacher's notes")
     return d
+
+
+def fake_run(folder: Path, steps, adapter=False, method="sft", rank=8):
+    """A run folder as helpers/train.py leaves it: checkpoint-N (a real, tiny safetensors file) and its markers."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir()
+    for step in steps:
+        checkpoint = folder / f"checkpoint-{step}"
+        checkpoint.mkdir()
+        save_file({"lora_A": torch.zeros(rank, 4)}, checkpoint / "adapter_model.safetensors")
+        (checkpoint / "adapter_config.json").write_text(json.dumps({"r": rank}))
+        (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    (folder / "LLM_LAB_RUN.json").write_text(json.dumps({"method": method, "rank": rank}))
+    if adapter:
+        save_file({"lora_A": torch.zeros(rank, 4)}, folder / "adapter_model.safetensors")
+    else:
+        (folder / "INCOMPLETE.txt").write_text("unfinished")
 
 
 def settings(**kw):
@@ -64,11 +103,11 @@ CASES = {
     "steps as True": (settings(steps=True), ValueError, "steps must be an int"),
     "a billion steps": (settings(steps=10**9), ValueError, "to 100,000"),
     "batch size zero": (settings(batch_size=0), ValueError, "batch_size must be an int from 1 to 1,024"),
-    "learning rate inf": (settings(learning_rate=float("inf")), ValueError, "above 0 and at most 1.*1e-4 to 1e-3"),
+    "learning rate inf": (settings(learning_rate=float("inf")), ValueError, "above 0 and at most 0.1.*1e-4 to 1e-3"),
     "learning rate nan": (settings(learning_rate=float("nan")), ValueError, "learning_rate must be a number above 0"),
     "learning rate zero": (settings(learning_rate=0), ValueError, "above 0"),
     "negative learning rate": (settings(learning_rate=-1e-3), ValueError, "above 0"),
-    "learning rate of 5": (settings(learning_rate=5), ValueError, "at most 1"),
+    "learning rate of 1 (D13)": (settings(learning_rate=1), ValueError, "at most 0.1"),
     "learning rate as text": (settings(learning_rate="1e-3"), ValueError, "must be a number"),
     "rank of 100,000": (settings(rank=100_000), ValueError, "rank must be an int from 1 to 1,024"),
     "rank zero": (settings(rank=0), ValueError, "rank must be an int from 1"),
@@ -102,11 +141,52 @@ CASES = {
                                                 H.RunExistsError, "files that no training run makes \\(my_notes"),
     "runs root is a file": (lambda f: H.new_run_dir("ch12-sft", root=f / "a_file"), H.RunExistsError,
                             "that is a file; set LLM_LAB_OUTPUTS"),
-    "run folder of None": (lambda f: H.run_dir(None), TypeError, "must be a path"),
+    "run folder of None": (lambda f: H.run_dir(None), TypeError, "output folder as a path"),
     "checkpoints of None": (lambda f: H.checkpoints(None), TypeError, "run folder as a path"),
     "folder size of None": (lambda f: H.folder_mb(None), TypeError, "as a path"),
     "losses of None": (lambda f: H.losses(None), TypeError, "trainer.state.log_history"),
     "losses of a trainer": (lambda f: H.losses(object()), TypeError, "trainer.state.log_history"),
+    # --- the second probe (/tmp/probe2 at 02:50): data files
+    "D01: a lone surrogate in a chat": (lambda f: H.check_chat_rows(train.read_jsonl(f / "surrogate.jsonl")),
+                                        H.DatasetFormatError, "message 1 \\(assistant\\) has an invalid character"),
+    "A43: a gzip-compressed data file": (lambda f: train.read_jsonl(f / "packed.jsonl.gz"), H.DatasetFormatError,
+                                         "gzip-compressed; unpack it first"),
+    "A42: a UTF-16 data file from Notepad": (lambda f: train.read_jsonl(f / "notepad.jsonl"), H.DatasetFormatError,
+                                             "UTF-16 text .*save it as UTF-8"),
+    "A44: lines that are JSON arrays": (lambda f: train.read_jsonl(f / "arrays.jsonl"), H.DatasetFormatError,
+                                        "each line must be one JSON object"),
+    "A52: an empty --data": (lambda f: train._data_file(""), H.DatasetFormatError, "--data is empty"),
+    "E02: data as a number": (lambda f: train.sft(data=5), TypeError, "file name or path .* or a list of rows"),
+    "E03: dpo from None": (lambda f: train.dpo(None), TypeError, "dpo starts from an SFT run folder"),
+    # --- run folders that are not runs, or not only runs (second probe A12-A20, D26)
+    "A12: overwrite a folder of notes": (lambda f: H.run_dir(f / "notes", overwrite=True), H.RunExistsError,
+                                         "holds files but no training run \\(README.md\\)"),
+    "A13: overwrite a saved tokenizer": (lambda f: H.run_dir(f / "saved-tokenizer", overwrite=True),
+                                         H.RunExistsError, "no training run"),
+    "A15: overwrite a run with a plot inside a checkpoint": (lambda f: H.run_dir(f / "with-extra", overwrite=True),
+                                                             H.RunExistsError, "checkpoint-2/my-plot.png"),
+    "D26: a folder of notes is not called a run": (lambda f: H.run_dir(f / "notes"), H.RunExistsError,
+                                                  "already holds files \\(README.md\\); choose a new folder"),
+    "A18: an empty output path": (lambda f: H.run_dir(""), ValueError, "folder is empty"),
+    "A20: overwrite='no'": (lambda f: H.run_dir(f / "stopped", overwrite="no"), TypeError, "True or False"),
+    # --- resuming (second probe D07-D15, D23, D24, D11)
+    "D08: resume a folder that does not exist": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "typo"),
+                                                 FileNotFoundError, "no folder .*typo"),
+    "D07: resume a checkpoint instead of its run": (lambda f: train.sft(data=str(f / "good.jsonl"),
+                                                                        resume=f / "stopped" / "checkpoint-2"),
+                                                    FileNotFoundError, "is a checkpoint; pass its run folder"),
+    "D23: sft --resume of a DPO run": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "a-dpo-run",
+                                                           steps=6), ValueError, "is a dpo run"),
+    "D09: resume a finished run": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "finished", steps=6),
+                                   ValueError, "has finished .*start a new run"),
+    "D09: resume to no more steps": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "stopped", steps=4),
+                                     ValueError, "at step 4, and steps=4 is not beyond it: raise --steps"),
+    "D10: resume with another rank": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "stopped", steps=6,
+                                                          rank=16), ValueError, "resume it with --rank 8"),
+    "D24: dpo from a DPO run": (lambda f: train.dpo(f / "a-dpo-run", data=str(H.data_path(
+        "ch12_preferences_train.jsonl"))), ValueError, "is a dpo run; dpo starts from an SFT run"),
+    "D11: dpo writing over its own SFT run": (lambda f: train.dpo(f / "finished", output=f / "finished", data=str(
+        H.data_path("ch12_preferences_train.jsonl"))), ValueError, "is the SFT run dpo starts from"),
     # --- resuming and DPO (probe 301, 303)
     "resume a run and also name an output": (lambda f: train.sft(resume=f / "earlier", output=f / "x"), ValueError,
                                              "leave out output"),
@@ -116,7 +196,56 @@ CASES = {
 
 
 def test_the_run_table_covers_the_probe():
-    assert len(CASES) >= 35
+    assert len(CASES) >= 55
+
+
+def test_a_damaged_checkpoint_is_skipped_and_the_one_before_it_is_resumed(f):
+    """Second probe D15: a checkpoint cut short by a full disk made --resume print a 27-line traceback."""
+    assert [p.name for p in H.checkpoints(f / "damaged")] == ["checkpoint-2"]
+    assert H.last_checkpoint(f / "damaged").name == "checkpoint-2"
+
+
+def test_run_dir_expands_the_home_folder(tmp_path, monkeypatch):
+    """Second probe A17: run_dir("~/x") made a literal folder named '~' in the current folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert H.run_dir("~/my-run") == tmp_path / "my-run"
+
+
+def test_ctrl_c_while_loading_is_one_line(data, capsys, monkeypatch):
+    """Second probe D05: Ctrl-C during imports or the model load printed a 116-line traceback."""
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "load", interrupted)
+    assert train.main(["sft", "--data", str(data), "--steps", "1"]) == 130
+    assert capsys.readouterr().err == "stopped (Ctrl-C) before training started; nothing was trained\n"
+
+
+def test_a_prompt_longer_than_max_length_is_refused_before_training(tmp_path):
+    """Second probe D02: rows whose prompt fills max_length ended in 'num_samples=0'."""
+    long = [{"messages": [{"role": "user", "content": "word " * 200}, {"role": "assistant", "content": "ok"}]}]
+    with pytest.raises(H.DatasetFormatError, match="row 0's prompt is .* tokens, and max_length is 64.*--max-length"):
+        train.sft(data=long, output=tmp_path / "run", steps=1, max_length=64)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("where", ["a file", "read-only"])
+def test_fetch_with_a_models_folder_it_cannot_use_is_one_line(where, tmp_path, monkeypatch, capsys):
+    """Second probe F03, F04: LLM_LAB_MODELS_DIR at a file or an unwritable folder gave a 22-40-line traceback."""
+    from helpers import fetch as F
+
+    if where == "a file":
+        target = tmp_path / "models"
+        target.write_text("not a folder")
+    else:
+        target = Path("/sys/kernel/software_nodes/models") if os.geteuid() == 0 else tmp_path / "ro" / "models"
+        if os.geteuid():
+            (tmp_path / "ro").mkdir()
+            (tmp_path / "ro").chmod(0o555)
+    monkeypatch.setenv("LLM_LAB_MODELS_DIR", str(target))
+    assert F.main(["cl100k-base"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "LLM_LAB_MODELS_DIR" in err, err
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -291,7 +420,7 @@ def test_a_killed_run_keeps_its_finished_checkpoints_says_it_is_partial_and_resu
     assert "--resume" in (run / "INCOMPLETE.txt").read_text()
     done = H.checkpoints(run)
     assert len(done) >= 2 and not (run / "adapter_model.safetensors").exists()
-    for ckpt in done[-2:]:
+    for ckpt in done:  # every finished checkpoint, not only the last
         base = AutoModelForCausalLM.from_pretrained(H.model_path("smollm2-135m-instruct"))
         PeftModel.from_pretrained(base, str(ckpt))  # loads
     last = int(done[-1].name.split("-")[1])

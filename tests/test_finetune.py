@@ -60,10 +60,13 @@ def test_run_dir_refuses_a_folder_with_a_run_unless_asked(tmp_path):
 
 
 def test_last_checkpoint_skips_one_cut_off_while_saving(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
     for step, finished in ((10, True), (20, True), (30, False)):
         folder = tmp_path / f"checkpoint-{step}"
         folder.mkdir()
-        (folder / "adapter_model.safetensors").write_bytes(b"w")
+        save_file({"w": torch.zeros(2)}, folder / "adapter_model.safetensors")
         if finished:
             (folder / "trainer_state.json").write_text("{}")
     assert H.last_checkpoint(tmp_path).name == "checkpoint-20"

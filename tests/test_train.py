@@ -158,6 +158,7 @@ def test_a_stopped_run_resumes_from_its_last_checkpoint(data, tmp_path):
                   **{**TINY, "steps": 4})
     resumed = train.sft(data=str(data), resume=tmp_path / "run", save_steps=2, **{**TINY, "steps": 4})
     assert resumed.state.global_step == 4 and (tmp_path / "run" / "adapter_model.safetensors").is_file()
+    (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="--save-steps"):
         train.sft(data=str(data), resume=tmp_path / "empty", **TINY)
 
@@ -178,7 +179,7 @@ def test_cli_reports_bad_input_in_one_line(data, tmp_path, capsys):
     (tmp_path / "run" / "x").write_text("earlier")
     assert train.main(["sft", "--data", str(data), "--output", str(tmp_path / "run"), "--steps", "1"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "already holds an earlier run" in err and err.count("\n") == 1
+    assert err.startswith("error: ") and "already holds files (x)" in err and err.count("\n") == 1
     with pytest.raises(SystemExit):
         train.main(["dpo"])  # dpo needs --sft
     assert "--sft outputs/ch12-sft-NNN" in capsys.readouterr().err
