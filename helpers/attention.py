@@ -56,6 +56,11 @@ def _check(attentions, layer: int | None = None, head: int | None = None):
     first = attentions[0]
     if first.dim() != 4:
         raise ValueError(f"each attention tensor should be (batch, heads, query, key), got {tuple(first.shape)}")
+    for i, a in enumerate(attentions[1:], start=1):
+        if a.shape != first.shape:
+            raise ValueError(f"layer {i}'s attention has shape {tuple(a.shape)} but layer 0's has "
+                             f"{tuple(first.shape)}: pass the attentions of one forward pass, "
+                             "model(ids, output_attentions=True).attentions")
     if first.shape[0] != 1:
         raise ValueError(f"these attentions are for a batch of {first.shape[0]} texts; pass one example: run the "
                          "model on one text (input_ids of shape (1, seq)), or pick one with "

@@ -102,8 +102,10 @@ def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> Html
 
 def tokens_per_char(texts: dict[str, str], tokenizers) -> dict[str, dict[str, float]]:
     """{tokenizer: {text label: tokens per character}}, special tokens not counted."""
-    if not isinstance(texts, dict) or not texts:
+    if not isinstance(texts, dict):
         raise TypeError("pass the texts as a dict {label: text}, e.g. {'English': en, '中文': zh}")
+    if not texts:
+        raise ValueError("texts is an empty dict: give at least one text, e.g. {'English': en, '中文': zh}")
     empty = [label for label, t in texts.items() if not isinstance(t, str) or not t]
     if empty:
         raise ValueError(f"text {empty[0]!r} is empty or not a str; tokens per character needs text")

@@ -68,6 +68,10 @@ def pick_dtype(device: str | None = None):
     """
     import torch
 
+    if isinstance(device, torch.device):
+        device = str(device)
+    if isinstance(device, str):  # "CPU" and " cuda " mean what pick_device takes them to mean
+        device = device.strip().lower()
     device = device or pick_device()
     if not isinstance(device, str) or not _DEVICE.fullmatch(device) or device == "auto":
         raise DeviceError(f"unknown device {device!r}; pass 'cpu', 'cuda' or 'mps' (what H.pick_device() returns)")

@@ -99,14 +99,15 @@ def loss_drop(log_history) -> tuple[float, float]:
 
 def seconds_per_step(log_history) -> float:
     """Wall-clock seconds per optimizer step of a finished run (train_runtime / steps)."""
+    losses(log_history)  # a trainer, its state, None or rows that are not dicts get the fix
     for row in reversed(log_history):
         if "train_runtime" in row:
             return float(row["train_runtime"]) / max(1, int(row["step"]))
     raise ValueError("the run has not finished: no train_runtime in its log")
 
 
-def plot_losses(runs: dict, *, title: str = "Training loss（训练损失）"):
-    """One line per run: {"LoRA fp32": trainer.state.log_history, ...} -> Figure."""
+def plot_losses(runs: dict, *, title: str | None = "Training loss（训练损失）"):
+    """One line per run: {"LoRA fp32": trainer.state.log_history, ...} -> Figure. title=None: the default title."""
     import matplotlib.pyplot as plt
 
     from .fonts import use_cjk_font
@@ -118,10 +119,16 @@ def plot_losses(runs: dict, *, title: str = "Training loss（训练损失）"):
         if not isinstance(log, (list, tuple)):
             raise TypeError(f"run {name!r}: pass its trainer's log, trainer.state.log_history (a list of dicts), "
                             f"not a {type(log).__name__}")
+    curves = {name: losses(log) for name, log in runs.items()}
+    empty = [name for name, points in curves.items() if not points]
+    if empty:  # it would be an empty figure with a legend entry
+        raise ValueError(f"run {empty[0]!r} logged no training loss, so there is no curve to draw: train with "
+                         "logging_steps set (and logging_first_step=True), and pass trainer.state.log_history")
+    if title is None:
+        title = "Training loss（训练损失）"
     use_cjk_font()
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    for name, log in runs.items():
-        points = losses(log)
+    for name, points in curves.items():
         # mpl_text: a run named "lr $1e-4$" is drawn as typed, not read as maths
         ax.plot([s for s, _ in points], [v for _, v in points], marker="o", markersize=3, label=mpl_text(name))
     ax.set_xlabel("step")
@@ -140,27 +147,20 @@ def greedy_answer(model, tokenizer, messages, max_new_tokens: int = 40) -> str:
     special tokens. The messages follow check_chat_rows' rules (roles, text in every 'content')."""
     import torch
 
-    from .generation import _as_int, check_model
+    from .generation import MAX_NEW_TOKENS, _as_int, check_context, check_messages, check_model
     from .models import check_pair
-    from .tokens import check_text, check_tokenizer
+    from .tokens import check_tokenizer
 
-    if isinstance(messages, str):
-        messages = [{"role": "user", "content": messages}]
-    if not isinstance(messages, (list, tuple)):
-        raise TypeError("messages must be a question (str) or a list of chat messages such as "
-                        f"[{{'role': 'user', 'content': 'Hi'}}], got {type(messages).__name__}")
-    messages = list(messages)
-    check_chat_rows([{"messages": messages}], "greedy_answer's messages", needs_answer=False)
-    for m in messages:
-        check_text(m["content"], f"the {m['role']} message")
+    messages = check_messages(messages, "greedy_answer's messages")  # roles, text, no lone surrogates
     max_new_tokens = _as_int(max_new_tokens)
-    if not int_in(max_new_tokens, 1, 4096):
-        raise ValueError(f"max_new_tokens must be an int from 1 to 4096, got {max_new_tokens!r}")
+    if not int_in(max_new_tokens, 1, MAX_NEW_TOKENS):
+        raise ValueError(f"max_new_tokens must be an int from 1 to {MAX_NEW_TOKENS}, got {max_new_tokens!r}")
     check_model(model)
     tokenizer = check_tokenizer(tokenizer, "as the second argument")
     check_pair(model, tokenizer)
     inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
                                            return_dict=True).to(model.device)
+    check_context(model, inputs["input_ids"].shape[1])  # a longer prompt would run for minutes and answer ''
     with torch.no_grad():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
                              pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
@@ -171,8 +171,10 @@ def compare_answers(prompts, models: dict, tokenizer, *, max_new_tokens: int = 4
     """A table: one row per prompt, one column per model (greedy answers, side by side)."""
     if not isinstance(models, dict) or not models:
         raise TypeError("pass models as a dict of column name -> model, e.g. {'before': base, 'after': tuned}")
-    if not isinstance(prompts, str) and not hasattr(prompts, "__iter__"):
-        raise TypeError(f"prompts must be a question (str) or a list of questions, got {type(prompts).__name__}")
+    if isinstance(prompts, dict) or (not isinstance(prompts, str) and not hasattr(prompts, "__iter__")):
+        hint = ": pass list(prompts.values()) for its questions" if isinstance(prompts, dict) else ""
+        raise TypeError(f"prompts must be a question (str) or a list of questions, got {type(prompts).__name__}"
+                        f"{hint}")
     prompts = [prompts] if isinstance(prompts, str) else list(prompts)
     table = [[greedy_answer(m, tokenizer, p, max_new_tokens) for m in models.values()] for p in prompts]
     return answer_table(prompts, list(models), table)
@@ -228,6 +230,10 @@ def training_table(trainers: dict) -> HtmlView:
 
     if not isinstance(trainers, dict) or not trainers:
         raise TypeError("pass a dict of run name -> finished trainer")
+    for name, t in trainers.items():  # the trainer itself: its model and its log are both needed
+        if not hasattr(getattr(t, "state", None), "log_history") or not hasattr(t, "model"):
+            raise TypeError(f"run {name!r}: pass the finished trainer itself, e.g. {{'LoRA': trainer}} (its model "
+                            f"and trainer.state.log_history are both read), not a {type(t).__name__}")
     logs = {name: dict(losses(t.state.log_history)) for name, t in trainers.items()}
     shared = sorted(set.intersection(*(set(v) for v in logs.values())))
     if not shared:

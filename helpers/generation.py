@@ -162,9 +162,10 @@ class Step:
 class StepByStep:
     """The result of generate_step_by_step: the steps, the new ids, and a table view."""
 
-    def __init__(self, prompt: str, prompt_ids: list[int], steps: list[Step], tokenizer):
+    def __init__(self, prompt: str, prompt_ids: list[int], steps: list[Step], tokenizer, note: str = ""):
         self.prompt, self.prompt_ids, self.steps = prompt, prompt_ids, steps
         self._tokenizer = tokenizer
+        self.note = note  # why it stopped early, e.g. at the end of the context; "" otherwise
 
     @property
     def new_ids(self) -> list[int]:
@@ -185,10 +186,12 @@ class StepByStep:
             for i, s in enumerate(self.steps))
         return (f"<div id='{content_id('steps', self.prompt_ids, self.new_ids)}'><div style='font-weight:600;'>"
                 f"{len(self.steps)} forward passes, one new token each</div><table style='border-collapse:collapse;'>"
-                f"<tr><th>step</th><th>chosen</th><th>p</th><th>runners-up</th></tr>{rows}</table></div>")
+                f"<tr><th>step</th><th>chosen</th><th>p</th><th>runners-up</th></tr>{rows}</table>"
+                + (f"<div style='font-style:italic;'>{esc(self.note)}</div>" if self.note else "") + "</div>")
 
     def __repr__(self) -> str:
-        return f"{len(self.steps)} steps: " + " ".join(f"{s.chosen.text}({s.prob:.0%})" for s in self.steps)
+        text = f"{len(self.steps)} steps: " + " ".join(f"{s.chosen.text}({s.prob:.0%})" for s in self.steps)
+        return text + (f" ({self.note})" if self.note else "")
 
 
 def encode_prompt(model, tokenizer, prompt: str):
@@ -204,11 +207,59 @@ def encode_prompt(model, tokenizer, prompt: str):
     tokenizer = check_tokenizer(tokenizer, "as the second argument")
     check_pair(model, tokenizer)
     ids = tokenizer(prompt, return_tensors="pt").input_ids
-    limit = getattr(model.config, "max_position_embeddings", None)
-    if limit and ids.shape[1] >= limit:
-        raise ValueError(f"the prompt has {ids.shape[1]:,} tokens but this model's context is {limit:,}: "
-                         "shorten it (keep the last part, which the model reads most closely)")
+    check_context(model, ids.shape[1])
     return ids.to(model.device)
+
+
+def context_size(model) -> int | None:
+    """How many positions the model reads at most (config.max_position_embeddings), or None if it does not say."""
+    limit = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+    return limit if isinstance(limit, int) and limit > 0 else None
+
+
+def check_context(model, n_tokens: int, what: str = "the prompt", *, room: int = 1) -> None:
+    """Refuse `n_tokens` that leave fewer than `room` positions of the model's context (room=1: one new token)."""
+    limit = context_size(model)
+    if limit and n_tokens > limit - room:
+        raise ValueError(f"{what} has {n_tokens:,} tokens but this model's context is {limit:,}: "
+                         "shorten it (keep the last part, which the model reads most closely)")
+
+
+MAX_NEW_TOKENS = 4096  # greedy_answer, compare_answers and generate_step_by_step stop a runaway request here
+
+
+def check_messages(messages, what: str, *, needs_answer: bool = False) -> list:
+    """A chat for a helper (not a file): a question (str) or a list of {'role', 'content'} messages, checked.
+
+    The row rules are check_chat_rows'; the message names `what` instead of a row of a JSONL file.
+    """
+    import re
+
+    from .finetune import ROLES, DatasetFormatError, check_chat_rows
+
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    if not isinstance(messages, (list, tuple)):
+        raise TypeError(f"{what} must be a question (str) or a list of chat messages such as "
+                        f"[{{'role': 'user', 'content': 'Hi'}}], got {type(messages).__name__}")
+    messages = list(messages)
+    if messages and all(isinstance(m, str) for m in messages):
+        raise TypeError(f"{what} is a list of str, but one chat is a list of messages such as "
+                        "[{'role': 'user', 'content': 'Hi'}]: pass one question as a str, and for several "
+                        "questions call it once per question (or use H.compare_answers)")
+    for m in messages:  # a lone surrogate gets check_text's fix (str.encode(..., 'replace'))
+        if isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str):
+            check_text(m["content"], f"the {m['role']} message")
+    try:
+        check_chat_rows([{"messages": messages}], what, needs_answer=needs_answer)
+    except DatasetFormatError as err:  # say what is wrong with these messages, not with "line 1 of a JSONL file"
+        m = re.fullmatch(r"row \d+ of (.*?) \(line \d+ of a JSONL file\): (.*?)\. Each row must look like .*",
+                         str(err), flags=re.S)
+        if m is None:
+            raise
+        raise DatasetFormatError(f"{m.group(1)}: {m.group(2)}. Each message must look like "
+                                 "{'role': 'user', 'content': '...'}") from None
+    return messages
 
 
 def eos_ids(model) -> set[int]:
@@ -230,15 +281,21 @@ def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 2
     import torch
 
     max_new_tokens = _as_int(max_new_tokens)
-    if not int_in(max_new_tokens, 1):
-        raise ValueError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
+    if not int_in(max_new_tokens, 1, MAX_NEW_TOKENS):
+        raise ValueError(f"max_new_tokens must be a positive int, at most {MAX_NEW_TOKENS} (as in greedy_answer), "
+                         f"got {max_new_tokens!r}")
     ids = encode_prompt(model, tokenizer, prompt)
     eos = eos_ids(model)
+    limit = context_size(model)
     steps: list[Step] = []
     cache = None
     context = ids
+    note = ""
     with torch.no_grad():
         for _ in range(max_new_tokens):
+            if limit and ids.shape[1] + len(steps) >= limit:  # every position is taken: like generate's max_length
+                note = f"stopped at the end of the model's context ({limit:,} tokens)"
+                break
             if use_cache:
                 out = model(context, cache=cache, use_cache=True)
                 cache = out.cache
@@ -252,7 +309,7 @@ def generate_step_by_step(model, tokenizer, prompt: str, max_new_tokens: int = 2
             context = new if use_cache else torch.cat([context, new], dim=1)
             if chosen.piece.id in eos:
                 break
-    return StepByStep(prompt, ids[0].tolist(), steps, tokenizer)
+    return StepByStep(prompt, ids[0].tolist(), steps, tokenizer, note=note)
 
 
 # ---------------------------------------------------------------------------- sampling

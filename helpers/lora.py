@@ -8,23 +8,56 @@ B (d_out x r): r·(d_in + d_out) new parameters per adapted matrix, instead of d
 
 from __future__ import annotations
 
+import difflib
+
 from .checks import int_in
 from .render import HtmlView, content_id
 from .render import table as render_table
 
 
 def lora_targets(model, target_modules) -> list[tuple[str, int, int]]:
-    """(name, d_in, d_out) of every nn.Linear whose name ends with one of `target_modules`."""
+    """(name, d_in, d_out) of every nn.Linear whose name ends with one of `target_modules`.
 
-    if isinstance(target_modules, str) or not target_modules:
+    Every requested name must match a layer: a misspelt one ('v_prj') is an error, not a smaller count.
+    """
+    names = _module_names(target_modules)
+    layers = _linear_layers(_check_model(model))
+    have = sorted({n.split(".")[-1] for n, _, _ in layers})
+    missing = [n for n in names if n not in have]
+    if missing:
+        close = difflib.get_close_matches(missing[0].strip(), have, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"this model has no linear layer named {missing}{hint}; its linear layers are: "
+                         f"{', '.join(have)}")
+    return [(name, d_in, d_out) for name, d_in, d_out in layers if name.split(".")[-1] in set(names)]
+
+
+def _module_names(target_modules) -> list[str]:
+    """target_modules as a list of str; a TypeError for one str (it would be read letter by letter) or a number."""
+    if isinstance(target_modules, str):
+        raise TypeError(f"target_modules must be a list of module names such as ['q_proj', 'v_proj'], got the str "
+                        f"{target_modules!r}: write [{target_modules!r}]")
+    if isinstance(target_modules, dict) or not hasattr(target_modules, "__iter__"):
+        raise TypeError("target_modules must be a list of module names such as ['q_proj', 'v_proj'], got "
+                        f"{type(target_modules).__name__}")
+    names = list(target_modules)
+    if not names:
         raise ValueError("target_modules must be a non-empty list of module names, e.g. ['q_proj', 'v_proj']")
-    found = [(name, d_in, d_out) for name, d_in, d_out in _linear_layers(model)
-             if name.split(".")[-1] in set(target_modules)]
-    if not found:
-        linear = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)})
-        raise ValueError(f"no linear layer is named {list(target_modules)}; this model's linear layers are: "
-                         f"{', '.join(linear)}")
-    return found
+    odd = [n for n in names if not isinstance(n, str)]
+    if odd:
+        raise TypeError(f"target_modules must hold module names (str) such as 'q_proj', got {odd[0]!r}")
+    return names
+
+
+def _check_model(model):
+    """The model, or a TypeError with the fix for a name, None or another object (before any layer is read)."""
+    if isinstance(model, str):
+        raise TypeError(f"expected a model as the first argument, got the name {model!r}: load it first with "
+                        f"AutoModelForCausalLM.from_pretrained(H.model_path({model!r}))")
+    if not callable(getattr(model, "named_modules", None)) or not callable(getattr(model, "parameters", None)):
+        raise TypeError("expected a model as the first argument (e.g. AutoModelForCausalLM.from_pretrained(...)), "
+                        f"got a {type(model).__name__}")
+    return model
 
 
 def lora_parameter_count(model, r: int, target_modules) -> int:
@@ -36,9 +69,16 @@ def lora_parameter_count(model, r: int, target_modules) -> int:
 
 def lora_parameter_table(model, ranks=(1, 2, 4, 8, 16, 64), target_modules=("q_proj", "k_proj", "v_proj", "o_proj")):
     """Rank -> trainable parameters, and their share of the model, for the given target modules."""
-    targets = lora_targets(model, list(target_modules))
+    target_modules = _module_names(target_modules)
+    targets = lora_targets(model, target_modules)
+    if isinstance(ranks, (str, dict)) or not hasattr(ranks, "__iter__"):
+        raise TypeError(f"ranks must be a list of ints such as [1, 2, 4, 8], got {type(ranks).__name__} {ranks!r}"
+                        + (f": write [{ranks!r}]" if int_in(ranks, 1) else ""))
+    ranks = list(ranks)
+    if not ranks:
+        raise ValueError("ranks is empty: give at least one rank, e.g. ranks=[1, 2, 4, 8]")
     total = sum(p.numel() for p in model.parameters())
-    rows = [(r, lora_parameter_count(model, r, list(target_modules))) for r in ranks]
+    rows = [(r, lora_parameter_count(model, r, target_modules)) for r in ranks]
     html_text = render_table(
         ["rank r", "trainable parameters", "share of the model"],
         [[r, f"{n:,}", f"{n / total:.2%}"] for r, n in rows], align="rrr",
@@ -58,7 +98,14 @@ def check_lora_config(model, config) -> str:
     Catches what PEFT accepts silently or reports late: a rank of 0 or below, and target module
     names the model does not have (the error lists the linear layers it has).
     """
-    r = getattr(config, "r", None)
+    _check_model(model)
+    if isinstance(config, dict):
+        raise TypeError("config must be a peft.LoraConfig, got a dict: write LoraConfig(**config) "
+                        "(e.g. LoraConfig(r=8, target_modules=['q_proj', 'v_proj'], task_type='CAUSAL_LM'))")
+    if not hasattr(config, "r") or not hasattr(config, "target_modules"):
+        raise TypeError("config must be a peft.LoraConfig, e.g. LoraConfig(r=8, target_modules=['q_proj', "
+                        f"'v_proj'], task_type='CAUSAL_LM'); got {type(config).__name__}")
+    r = config.r
     if not int_in(r, 1):
         raise LoraConfigError(f"LoRA rank r must be a positive int (1, 2, 4, 8, 16, ...), got {r!r}: "
                               "r is the inner size of B·A, so r=0 would train nothing")
@@ -71,14 +118,9 @@ def check_lora_config(model, config) -> str:
     else:
         names = sorted(targets)
     try:
-        found = lora_targets(model, names)
+        found = lora_targets(model, names)  # every name must match a linear layer
     except ValueError as err:
         raise LoraConfigError(str(err)) from None
-    missing = sorted(set(names) - {n.split(".")[-1] for n, _, _ in found})
-    if missing:
-        have = sorted({n.split(".")[-1] for n, _, _ in _linear_layers(model)})
-        raise LoraConfigError(f"this model has no linear layer named {missing}; its linear layers are: "
-                              f"{', '.join(have)}")
     name, d_in, d_out = min(found, key=lambda t: min(t[1], t[2]))
     if r > min(d_in, d_out):  # B·A of a (d_out x d_in) matrix cannot have a rank above its smaller side
         raise LoraConfigError(f"LoRA rank r={r:,} is larger than {name.split('.')[-1]}'s smaller side "

@@ -65,11 +65,37 @@ def multilingual_embedder() -> str:
         raise ModelNotFoundError(
             f"{EMBEDDER_ENV_VAR}={name!r} is a bundled {_KIND_WORDS.get(kind, kind)}, not a text embedder. "
             f"Bundled embedders: {', '.join(bundled_names('sentence-transformers'))}; or unset {EMBEDDER_ENV_VAR}.")
+    generator = _generator_folder(name) if name and kind is None else None
+    if generator:
+        raise ModelNotFoundError(
+            f"{EMBEDDER_ENV_VAR}={_short(name)} holds a {generator}, a model that generates text, not a text "
+            "embedder: its averaged hidden states make unrelated sentences look alike. Fix: set it to a "
+            "sentence-transformers folder (one with modules.json), or a bundled embedder "
+            f"({', '.join(bundled_names('sentence-transformers'))}), or unset {EMBEDDER_ENV_VAR}.")
     return name or DEFAULT_EMBEDDER
+
+
+def _generator_folder(name: str) -> str | None:
+    """The architecture of a folder holding a causal LM and no sentence-transformers files; else None."""
+    try:
+        folder = Path(name).expanduser()
+        if not folder.is_dir() or any((folder / f).is_file() for f in
+                                      ("modules.json", "config_sentence_transformers.json")):
+            return None
+        architectures = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("architectures") or []
+    except (OSError, ValueError, AttributeError):
+        return None  # no folder, or no readable config: model_path and SentenceTransformer report it
+    causal = [str(a) for a in architectures if re.search(r"(ForCausalLM|LMHeadModel)$", str(a))]
+    return causal[0] if causal else None
 
 
 # config.json "architectures" of models that generate text (AutoModelForCausalLM can load them).
 _GENERATES = re.compile(r"(ForCausalLM|LMHeadModel|ForConditionalGeneration)$")
+# model_type of encoder-decoder models whose head is also named ...ForConditionalGeneration (T5, BART, ...):
+# older config.json files may lack "is_encoder_decoder".
+_ENCODER_DECODER = {"t5", "mt5", "umt5", "longt5", "bart", "mbart", "pegasus", "pegasus_x", "marian", "m2m_100",
+                    "led", "blenderbot", "blenderbot-small", "prophetnet", "fsmt", "plbart", "bigbird_pegasus",
+                    "switch_transformers", "nllb-moe", "encoder-decoder"}
 _KIND_WORDS = {"sentence-transformers": "text embedder (sentence-transformers)",
                "tokenizer": "tokenizer only, without model weights", "causal-lm": "model that generates text"}
 
@@ -89,11 +115,15 @@ def _not_a_generator(name: str) -> str | None:
         if not config.is_file():
             return ("is a folder without config.json: a tokenizer can be loaded from it, but no model"
                     if (folder / "tokenizer.json").is_file() else None)
-        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+        settings = json.loads(config.read_text(encoding="utf-8"))
+        architectures = settings.get("architectures") or []
     except (OSError, ValueError, AttributeError):
         return None  # unreadable: model_path or from_pretrained reports it
     if architectures and not any(_GENERATES.search(str(a)) for a in architectures):
         return f"holds a {', '.join(map(str, architectures))}, which cannot generate text"
+    if settings.get("is_encoder_decoder") is True or str(settings.get("model_type")) in _ENCODER_DECODER:
+        what = ", ".join(map(str, architectures)) or f"{settings.get('model_type')} model"
+        return f"holds a {what}, an encoder-decoder (seq2seq) model, which AutoModelForCausalLM cannot load"
     return None
 
 
@@ -149,7 +179,13 @@ def model_path(name: str) -> Path:
         raise ModelNotFoundError(f"{name!r} is a bundled {BUNDLED[name].kind}, not a model or tokenizer. "
                                  f"Bundled models: {_bundled_list()}")
     if name in BUNDLED:
-        folder = models_dir() / name
+        root = models_dir()
+        if root.exists() and not root.is_dir():
+            setting = "LLM_LAB_MODELS_DIR" if os.environ.get("LLM_LAB_MODELS_DIR") else "the models folder"
+            raise ModelNotFoundError(f"{setting} {root} is a file, not a folder, so it holds no models. Fix: set "
+                                     "LLM_LAB_MODELS_DIR to the folder that holds them (or unset it for "
+                                     "<project>/models), then run `make models` if they are not there yet.")
+        folder = root / name
         problem = verify(BUNDLED[name], folder, full=False)
         if problem is not None:
             raise ModelNotFoundError(
@@ -187,7 +223,9 @@ def model_path(name: str) -> Path:
         return _cached_hub_snapshot(name)
 
     if os.sep in name or name.startswith((".", "~")):
-        raise ModelNotFoundError(f"no folder {_short(name)} (resolved to {local.resolve()}). "
+        bare = name.rstrip("/" + os.sep)
+        hint = f" Did you mean the bundled name {bare!r} (no slash)?" if bare in BUNDLED else ""
+        raise ModelNotFoundError(f"no folder {_short(name)} (resolved to {local.resolve()}).{hint} "
                                  f"Bundled models: {_bundled_list()}")
 
     close = [n for n in bundled_model_names() if n.startswith(name.lower())]
@@ -238,16 +276,25 @@ def _cached_hub_snapshot(repo_id: str) -> Path:
         return Path(snapshot_download(repo_id, local_files_only=True))
     except Exception:  # LocalEntryNotFoundError and friends: not in the cache
         pass
+    # the setting that named it, so the fix names the same one (LLM_LAB_ZH_EMBEDDER=org/x, not LLM_LAB_MODEL)
+    setting = next((v for v in (ENV_VAR, ZH_ENV_VAR, EMBEDDER_ENV_VAR) if os.environ.get(v, "").strip() == repo_id),
+                   ENV_VAR)
     bundled = [a.name for a in BUNDLED.values() if a.hub_id and a.hub_id.lower() == repo_id.lower()]
     if bundled:
         raise ModelNotFoundError(
             f"{repo_id!r} is not in the local Hugging Face cache, but this project bundles it: use "
-            f"{bundled[0]!r} (LLM_LAB_MODEL={bundled[0]}, or H.model_path({bundled[0]!r})). "
+            f"{bundled[0]!r} ({setting}={bundled[0]}, or H.model_path({bundled[0]!r})). "
             f"{BUNDLED[bundled[0]].description}.")
+    project = Path(__file__).resolve().parent.parent / repo_id
+    if project.is_dir():  # 'models/x' typed in another folder looks like a hub id
+        raise ModelNotFoundError(
+            f"there is no folder {repo_id!r} in the current folder {Path.cwd()} (a relative path is read from "
+            f"there), and no hub model of that name in the local cache. Fix: give the absolute path, "
+            f"{setting}={project}")
     raise ModelNotFoundError(
         f"hub model {repo_id!r} is not in the local Hugging Face cache, and the notebooks never "
         "download at run time.\nFix: on a machine with a network run "
-        f"`LLM_LAB_MODEL={repo_id} make models` (or `python -m helpers.fetch {repo_id}`), "
+        f"`{setting}={repo_id} make models` (or `python -m helpers.fetch {repo_id}`), "
         f"then try again. Or use a bundled model: {_bundled_list()}."
     )
 

@@ -61,6 +61,10 @@ def versions(packages=PACKAGES) -> str:
 
     if isinstance(packages, (str, bytes)) or not hasattr(packages, "__iter__"):
         raise TypeError(f"versions expects a list of package names, e.g. versions(['torch']), got {packages!r}")
+    packages = list(packages)
+    odd = [name for name in packages if not isinstance(name, str) or not name.strip()]
+    if odd:
+        raise TypeError(f"versions expects package names (str) such as 'torch', got {odd[0]!r}")
     parts = [f"Python {platform.python_version()}"]
     for name in packages:
         try:

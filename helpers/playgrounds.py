@@ -98,10 +98,30 @@ def similarity_png(model, text: str) -> tuple[bytes | None, str]:
     return buf.getvalue(), note
 
 
+def _check_embedder(model) -> None:
+    """A sentence embedder (anything with .encode(list of str) -> vectors), or a TypeError naming the fix."""
+    fix = "pass a SentenceTransformer, e.g. SentenceTransformer(str(H.model_path(H.multilingual_embedder())))"
+    if isinstance(model, str):
+        raise TypeError(f"expected a sentence embedder, got the name {model!r}: load it first; {fix}")
+    if hasattr(model, "convert_ids_to_tokens"):  # a tokenizer's .encode gives token ids, not sentence vectors
+        raise TypeError(f"expected a sentence embedder, got a tokenizer ({type(model).__name__}): {fix}")
+    if not callable(getattr(model, "encode", None)):
+        raise TypeError(f"expected a sentence embedder with .encode(sentences), got a {type(model).__name__}: {fix}")
+
+
 def similarity_playground(model, sentences):
     """Edit the sentences (one per line); the cosine-similarity heatmap redraws when you leave the box."""
     import ipywidgets as W
 
+    _check_embedder(model)
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        hint = ": split it into sentences first, e.g. text.splitlines()" if isinstance(sentences, str) else ""
+        raise TypeError(f"sentences must be a list of str, e.g. ['I like cats.', '我喜欢猫。'], got "
+                        f"{type(sentences).__name__}{hint}")
+    odd = [(i, x) for i, x in enumerate(sentences) if not isinstance(x, str)]
+    if odd:
+        raise TypeError(f"sentences must be a list of str; item {odd[0][0]} is {type(odd[0][1]).__name__} "
+                        f"{odd[0][1]!r}: pass str(x) for a number")
     box = W.Textarea(value="\n".join(sentences), continuous_update=False,
                      layout=W.Layout(width="100%", height=f"{22 * max(3, len(sentences)) + 10}px"))
     image = W.Image(format="png", layout=W.Layout(width="auto", max_width="640px"))  # no stretching

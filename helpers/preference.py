@@ -9,7 +9,8 @@ A row is TRL's conversational preference format:
 
 from __future__ import annotations
 
-from .finetune import ROLES, DatasetFormatError, check_chat_rows
+from .checks import is_number
+from .finetune import ROLES, DatasetFormatError
 from .render import HtmlView, content_id
 from .render import table as render_table
 
@@ -26,6 +27,11 @@ def _messages_ok(value, last_role: str | None) -> bool:
 
 def check_preference_rows(rows, source: str = "the preference set") -> int:
     """Check every row has prompt / chosen / rejected messages; raise naming the first bad row."""
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        one = " (one row: put it in a list, [row])" if isinstance(rows, dict) else ""
+        raise TypeError(f"pass the preference rows as a list of dicts or a datasets.Dataset, got "
+                        f"{type(rows).__name__}{one}; for a file, read it first, e.g. "
+                        "datasets.load_dataset('json', data_files=path)['train']")
     n = 0
     for i, row in enumerate(rows):
         for key, last in (("prompt", "user"), ("chosen", "assistant"), ("rejected", "assistant")):
@@ -33,6 +39,14 @@ def check_preference_rows(rows, source: str = "the preference set") -> int:
                 raise DatasetFormatError(
                     f"row {i} of {source} (line {i + 1} of a JSONL file): '{key}' is missing or not a list of "
                     f"messages ending with a {last} message. Each row must look like {EXAMPLE_PAIR}")
+            for j, m in enumerate(row[key]):
+                try:
+                    m["content"].encode("utf-8")
+                except UnicodeEncodeError as err:  # a lone surrogate: the tokenizer would fail mid-run
+                    raise DatasetFormatError(
+                        f"row {i} of {source} (line {i + 1} of a JSONL file): '{key}' message {j} has an invalid "
+                        f"character {m['content'][err.start]!r} at position {err.start} (half of a surrogate pair, "
+                        "not text); remove it or fix the file's encoding") from None
         if row["chosen"] == row["rejected"]:
             raise DatasetFormatError(f"row {i} of {source}: chosen and rejected are the same answer, so there is "
                                      "no preference to learn")
@@ -60,23 +74,22 @@ def answer_logprob(model, tokenizer, prompt, answer) -> float:
     """
     import torch
 
-    from .generation import check_model
+    from .generation import check_context, check_messages, check_model
     from .models import check_pair
-    from .tokens import check_text, check_tokenizer
+    from .tokens import check_tokenizer
 
     prompt, answer = _as_messages(prompt, "user", "prompt"), _as_messages(answer, "assistant", "answer")
     if not any(isinstance(m, dict) and isinstance(m.get("content"), str) and m["content"].strip() for m in answer):
         raise ValueError("the answer is empty: pass the assistant's answer, e.g. "
                          "[{'role': 'assistant', 'content': 'Paris.'}], so there are tokens to score")
-    check_chat_rows([{"messages": prompt + answer}], "the prompt + answer given to answer_logprob")
-    for m in prompt + answer:
-        check_text(m["content"], f"the {m['role']} message")
+    check_messages(prompt + answer, "the prompt + answer given to answer_logprob", needs_answer=True)
     check_model(model)
     tokenizer = check_tokenizer(tokenizer, "as the second argument")
     check_pair(model, tokenizer)
     prompt_ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True,
                                                return_dict=True)["input_ids"]
     full_ids = tokenizer.apply_chat_template(prompt + answer, tokenize=True, return_dict=True)["input_ids"]
+    check_context(model, len(full_ids), "the prompt + answer", room=0)  # scored silently beyond it otherwise
     if full_ids[:len(prompt_ids)] != prompt_ids:
         raise ValueError("the chat template renders the prompt differently on its own and before the answer; "
                          "cannot tell which tokens are the answer")
@@ -89,6 +102,11 @@ def answer_logprob(model, tokenizer, prompt, answer) -> float:
 
 def preference_margins(model, tokenizer, rows) -> list[float]:
     """For each pair: log p(chosen) - log p(rejected). Positive = the model prefers the chosen answer."""
+    from .generation import check_model
+    from .tokens import check_tokenizer
+
+    check_model(model)  # before model.training is read: a name or None gets the fix
+    check_tokenizer(tokenizer, "as the second argument")
     rows = _pair_rows(rows, "preference_margins")
     was_training = model.training
     model.eval()
@@ -120,6 +138,11 @@ def margin_table(rows, before, after) -> HtmlView:
             raise TypeError(f"{name} must be a list of margins, e.g. H.preference_margins(model, tokenizer, pairs); "
                             f"got a {type(values).__name__}")
     before, after = list(before), list(after)
+    for name, values in (("before", before), ("after", after)):
+        for i, v in enumerate(values):
+            if not is_number(v):
+                raise TypeError(f"{name}[{i}] is {type(v).__name__} {v!r}, not a number: pass the margins "
+                                "H.preference_margins(model, tokenizer, pairs) returns (floats)")
     if not (len(rows) == len(before) == len(after)) or not rows:
         raise ValueError(f"need one margin before and after per pair; got {len(rows)} pairs, "
                          f"{len(before)} before, {len(after)} after")

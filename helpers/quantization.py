@@ -46,6 +46,7 @@ def quantization_config(variant: str, compute_dtype=None):
             from .device import pick_dtype
 
             compute_dtype = pick_dtype()
+        compute_dtype = _compute_dtype(compute_dtype)
         return {"quantization_config": BitsAndBytesConfig(
             load_in_4bit=True,  # store linear weights in 4 bits
             bnb_4bit_quant_type="nf4",  # NormalFloat4: 16 levels placed for normally distributed weights
@@ -53,6 +54,27 @@ def quantization_config(variant: str, compute_dtype=None):
             bnb_4bit_compute_dtype=compute_dtype,  # dequantize to this dtype for each matmul
         )}
     raise ValueError(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+
+
+# The project's short names for a compute dtype, and the torch names BitsAndBytesConfig reads from a str.
+_DTYPE_NAMES = {"bf16": "bfloat16", "fp32": "float32", "fp16": "float16",
+                "bfloat16": "bfloat16", "float32": "float32", "float16": "float16"}
+
+
+def _compute_dtype(value):
+    """A torch dtype as it is; 'bf16' / 'fp32' / 'fp16' (the project's words) or 'bfloat16' as torch's name."""
+    import torch
+
+    if isinstance(value, torch.dtype):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"compute_dtype must be a torch dtype such as torch.bfloat16 (or 'bf16', 'fp32'), got "
+                        f"{type(value).__name__} {value!r}")
+    name = _DTYPE_NAMES.get(value.strip().lower().removeprefix("torch."))
+    if name is None:
+        raise ValueError(f"unknown compute_dtype {value!r}; pass torch.bfloat16, torch.float32 or torch.float16 "
+                         "(or 'bf16', 'fp32', 'fp16')")
+    return name  # BitsAndBytesConfig turns the str into getattr(torch, name)
 
 
 def _nbytes(t) -> int:

@@ -70,8 +70,9 @@ def new_run_dir(name: str, root: Path | str | None = None) -> Path:
 def is_run(path: Path | str) -> bool:
     """True for a folder a training run wrote: one of its markers, an adapter, or a finished checkpoint."""
     path = _folder(path)
-    return any((path / f).is_file() for f in (RUN_INFO, INCOMPLETE, "trainer_state.json", "adapter_model.safetensors")) \
-        or any((p / "trainer_state.json").is_file() for p in path.glob("checkpoint-*"))
+    markers = (RUN_INFO, INCOMPLETE, "trainer_state.json", "adapter_model.safetensors")
+    return any((path / f).is_file() for f in markers) or \
+        any((p / "trainer_state.json").is_file() for p in path.glob("checkpoint-*"))
 
 
 def _not_made_by_a_run(path: Path) -> list[str]:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import numbers
 import textwrap
 
 from .render import mpl_text
@@ -19,8 +20,11 @@ def _as_matrix(embeddings):
     if hasattr(embeddings, "detach"):
         embeddings = embeddings.detach().float().cpu().numpy()
     m = np.asarray(embeddings, dtype=np.float64)
-    if m.ndim != 2 or m.shape[0] == 0:
+    if m.ndim != 2:
         raise ValueError(f"embeddings must be a 2-D array (n_texts, dim), got shape {m.shape}")
+    if m.shape[0] == 0 or m.shape[1] == 0:
+        raise ValueError(f"the embeddings are empty (shape {m.shape}): embed at least one text, e.g. "
+                         "model.encode(['a sentence', 'another one'])")
     if not np.isfinite(m).all():
         raise ValueError("embeddings contain NaN or inf")
     return m
@@ -51,6 +55,13 @@ def plot_similarity(labels, embeddings, *, title: str | None = None, decimals: i
 
     from .fonts import use_cjk_font
 
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
+        raise TypeError(f"decimals must be an int such as 2 (digits after the point), got "
+                        f"{type(decimals).__name__} {decimals!r}")
+    if not 0 <= decimals <= 10:
+        raise ValueError(f"decimals must be an int from 0 to 10 (digits after the point), e.g. decimals=2; "
+                         f"got {decimals!r}")
+    decimals = int(decimals)
     sim = cosine_matrix(embeddings)
     names = _check_labels(labels, sim.shape[0])
     use_cjk_font()

@@ -196,8 +196,12 @@ def _ids_list(ids) -> list[int]:
     if getattr(ids, "ndim", 0) > 2:  # torch tensor / numpy array
         raise ValueError(f"expected token ids of shape (seq,) or (1, seq), got shape {tuple(ids.shape)}; "
                          "pass one sequence, e.g. ids[0] or tokenizer(text).input_ids")
+    _refuse_encoding(ids)
     if hasattr(ids, "tolist"):
         ids = ids.tolist()
+    if isinstance(ids, str):
+        raise TypeError(f"expected a list of token ids, got a text (str) {_cut(ids)}: turn it into ids first, "
+                        "ids = tokenizer(text).input_ids")
     if not isinstance(ids, (list, tuple)):
         raise TypeError(f"expected a list of token ids, got {type(ids).__name__}; for one id write [{ids!r}]")
     if ids and isinstance(ids[0], (list, tuple)):
@@ -210,6 +214,20 @@ def _ids_list(ids) -> list[int]:
             what = "a list" if isinstance(i, (list, tuple)) else f"{type(i).__name__} {i!r}"
             raise TypeError(f"token ids must be integers, e.g. tokenizer(text).input_ids; position {n} holds {what}")
     return [int(i) for i in ids]
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    """repr of a text, shortened: a long text quoted in an error stays one line."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
+def _refuse_encoding(value) -> None:
+    """What tokenizer(text) returns (a BatchEncoding, a dict with input_ids) where ids are wanted: say .input_ids."""
+    if isinstance(value, dict) or (hasattr(value, "keys") and hasattr(value, "__getitem__")):
+        keys = list(value.keys())
+        if "input_ids" in keys:
+            raise TypeError(f"got a {type(value).__name__} (what tokenizer(text) returns), not token ids: pass its "
+                            "input_ids, e.g. tokenizer(text).input_ids (or inputs['input_ids'])")
 
 
 def as_transformers_tokenizer(tokenizer):
@@ -271,6 +289,7 @@ def encode(tokenizer, text_or_ids, add_special_tokens: bool = True) -> list[int]
     """Token ids for a text, or the ids themselves; a clear TypeError for anything else."""
     if isinstance(text_or_ids, str):
         return tokenizer(check_text(text_or_ids), add_special_tokens=add_special_tokens).input_ids
+    _refuse_encoding(text_or_ids)
     if isinstance(text_or_ids, (list, tuple)) or hasattr(text_or_ids, "tolist"):
         return _ids_list(text_or_ids)
     raise TypeError(f"expected a text (str) or a list of token ids, got {type(text_or_ids).__name__}; "

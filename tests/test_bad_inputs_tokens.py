@@ -234,7 +234,136 @@ CASES = {
     "sampling playground of a model name": (lambda f: H.sampling_playground("smollm2-135m-instruct", f["smol_tok"],
                                                                             "Hi"),
                                             TypeError, "load it first"),
+    # ================================================ second probe (/tmp/probe2/report.md), ids in the names
+    # --- LoRA: a misspelt target is an error, not a smaller count (BAD 2; P3)
+    "B13: a LoRA target with a trailing space": (lambda f: H.lora_targets(f["smol"], ["q_proj", "q_proj "]),
+                                                 ValueError, "no linear layer named \\['q_proj '\\] \\(did you mean "
+                                                 "'q_proj'\\?\\); its linear layers are: down_proj"),
+    "C01: a LoRA count with one target misspelt": (lambda f: H.lora_parameter_count(f["smol"], 8, ["q_proj", "v_prj"]),
+                                                   ValueError, "no linear layer named \\['v_prj'\\] \\(did you mean "
+                                                   "'v_proj'\\?\\)"),
+    "C02: a LoRA table with one target misspelt": (lambda f: H.lora_parameter_table(f["smol"],
+                                                                                    target_modules=["q_proj", "vproj"]),
+                                                   ValueError, "no linear layer named \\['vproj'\\].*did you mean "
+                                                   "'v_proj'"),
+    "C02: check_lora_config says the same": (lambda f: H.check_lora_config(f["smol"], lora_config(["q_proj", "vproj"])),
+                                             H.LoraConfigError, "no linear layer named \\['vproj'\\]"),
+    "B05: a LoRA count without a model": (lambda f: H.lora_parameter_count(None, 8, ["q_proj"]), TypeError,
+                                          "expected a model as the first argument.*NoneType"),
+    "B05: a LoRA count of a model name": (lambda f: H.lora_parameter_count("smollm2-135m-instruct", 8, ["q_proj"]),
+                                          TypeError, "load it first with AutoModelForCausalLM"),
+    "B06: LoRA targets as one str": (lambda f: H.lora_parameter_table(f["smol"], target_modules="q_proj"), TypeError,
+                                     "target_modules must be a list of module names.*got the str 'q_proj': write "
+                                     "\\['q_proj'\\]"),
+    "B06: LoRA targets of numbers": (lambda f: H.lora_parameter_count(f["smol"], 8, [1, 2]), TypeError,
+                                     "target_modules must hold module names \\(str\\)"),
+    "B06: no LoRA targets": (lambda f: H.lora_parameter_count(f["smol"], 8, []), ValueError,
+                             "non-empty list of module names"),
+    "B07: LoRA ranks as one int": (lambda f: H.lora_parameter_table(f["smol"], ranks=8), TypeError,
+                                   "ranks must be a list of ints such as \\[1, 2, 4, 8\\], got int 8: write \\[8\\]"),
+    "B07: no LoRA ranks": (lambda f: H.lora_parameter_table(f["smol"], ranks=[]), ValueError,
+                           "ranks is empty: give at least one rank"),
+    "B10: check_lora_config without a model": (lambda f: H.check_lora_config(None, lora_config(["q_proj"])),
+                                               TypeError, "expected a model as the first argument.*NoneType"),
+    "B11: check_lora_config of a dict": (lambda f: H.check_lora_config(f["smol"], {"r": 8, "target_modules":
+                                                                                   ["q_proj"]}),
+                                         TypeError, "config must be a peft.LoraConfig, got a dict: write "
+                                         "LoraConfig\\(\\*\\*config\\)"),
+    "B11: check_lora_config of None": (lambda f: H.check_lora_config(f["smol"], None), TypeError,
+                                       "config must be a peft.LoraConfig.*got NoneType"),
+    # --- generation: a cap on new tokens, and the context (BAD 3, 4; P4 B19)
+    "B15: a million new tokens": (lambda f: H.generate_step_by_step(f["smol"], f["smol_tok"], "Once upon a time",
+                                                                    max_new_tokens=10**6),
+                                  ValueError, "max_new_tokens must be a positive int, at most 4096.*got 1000000"),
+    "B15: 4097 new tokens": (lambda f: H.generate_step_by_step(f["smol"], f["smol_tok"], "Hi", 4097), ValueError,
+                             "at most 4096"),
+    "B18: greedy_answer over the context": (lambda f: H.greedy_answer(f["smol"], f["smol_tok"], "word " * 9000, 1),
+                                            ValueError, "the prompt has 9,031 tokens but this model's context is "
+                                            "8,192: shorten it"),
+    "B19: answer_logprob over the context": (lambda f: H.answer_logprob(f["smol"], f["smol_tok"], "word " * 9000, "ok"),
+                                             ValueError, "the prompt \\+ answer has 9,034 tokens but this model's "
+                                             "context is 8,192: shorten it"),
+    "B19: compare_answers over the context": (lambda f: H.compare_answers(["word " * 9000], {"base": f["smol"]},
+                                                                          f["smol_tok"], max_new_tokens=1),
+                                              ValueError, "context is 8,192: shorten it"),
+    # --- answers: a list of str, a dict of prompts (P3 B21, B23)
+    "B21: greedy_answer of a list of str": (lambda f: H.greedy_answer(f["smol"], f["smol_tok"], ["Hi", "there"]),
+                                            TypeError, "messages is a list of str.*pass one question as a str.*"
+                                            "H.compare_answers"),
+    "B21: greedy_answer of one message dict": (lambda f: H.greedy_answer(f["smol"], f["smol_tok"],
+                                                                         {"role": "user", "content": "Hi"}),
+                                               TypeError, "a list of chat messages.*got dict"),
+    "B23: compare_answers of a dict of prompts": (lambda f: H.compare_answers({"q": "Hi"}, {"base": f["smol"]},
+                                                                              f["smol_tok"]),
+                                                  TypeError, "prompts must be a question \\(str\\) or a list of "
+                                                  "questions, got dict: pass list\\(prompts.values\\(\\)\\)"),
+    # --- preference rows, margins (P3 A01-A03, A32, A33, B01, B02; P2 A05)
+    "A01: check_preference_rows(None)": (lambda f: H.check_preference_rows(None), TypeError,
+                                         "pass the preference rows as a list of dicts or a datasets.Dataset, got "
+                                         "NoneType"),
+    "A02: check_preference_rows of a file name": (lambda f: H.check_preference_rows("pairs.jsonl"), TypeError,
+                                                  "got str; for a file, read it first"),
+    "A03: check_preference_rows of one row": (lambda f: H.check_preference_rows(PAIR), TypeError,
+                                              "got dict \\(one row: put it in a list, \\[row\\]\\)"),
+    "A05: a lone surrogate in a chosen answer": (lambda f: H.check_preference_rows([{**PAIR, "chosen": [
+                                                     {"role": "assistant", "content": "\ud800"}]}]),
+                                                 H.DatasetFormatError, "row 0 .*'chosen' message 0 has an invalid "
+                                                 "character '.{6}' at position 0.*remove it"),
+    "A32: a margin given as text": (lambda f: H.margin_table([PAIR], ["1.0"], [2.0]), TypeError,
+                                    "before\\[0\\] is str '1.0', not a number: pass the margins "
+                                    "H.preference_margins"),
+    "A33: a margin of None": (lambda f: H.margin_table([PAIR], [1.0], [None]), TypeError,
+                              "after\\[0\\] is NoneType None, not a number"),
+    "B01: preference_margins without a model": (lambda f: H.preference_margins(None, f["smol_tok"], [PAIR]), TypeError,
+                                                "expected a model as the first argument.*NoneType"),
+    "B02: preference_margins of a model name": (lambda f: H.preference_margins("smollm2-135m-instruct", f["smol_tok"],
+                                                                               [PAIR]),
+                                                TypeError, "load it first with AutoModelForCausalLM"),
+    "B01: preference_margins without a tokenizer": (lambda f: H.preference_margins(f["smol"], None, [PAIR]), TypeError,
+                                                    "expected a tokenizer as the second argument"),
+    # --- token ids given as text or as tokenizer(text) (P3 B34, B38, B45, B47)
+    "B34: token_labels of a text": (lambda f: H.token_labels(f["smol_tok"], "The capital"), TypeError,
+                                    "expected a list of token ids, got a text \\(str\\) 'The capital': turn it into "
+                                    "ids first, ids = tokenizer\\(text\\).input_ids"),
+    "B38: show_workflow of texts": (lambda f: H.show_workflow(f["smol_tok"], "Hi", "Hi there"), TypeError,
+                                    "got a text \\(str\\) 'Hi': turn it into ids first"),
+    "B45: show_tokens of tokenizer(text)": (lambda f: H.show_tokens(f["smol_tok"], f["smol_tok"]("The capital")),
+                                            TypeError, "got a BatchEncoding \\(what tokenizer\\(text\\) returns\\), "
+                                            "not token ids: pass its input_ids"),
+    "B45: token_labels of a dict with input_ids": (lambda f: H.token_labels(f["smol_tok"], {"input_ids": [504]}),
+                                                   TypeError, "got a dict .*pass its input_ids"),
+    "B47: tokens per character of no texts": (lambda f: H.plot_tokens_per_char({}, {"s": f["smol_tok"]}), ValueError,
+                                              "texts is an empty dict: give at least one text"),
+    # --- the similarity playground (P5 C03-C06)
+    "C03: similarity playground without a model": (lambda f: H.similarity_playground(None, ["a", "b"]), TypeError,
+                                                   "expected a sentence embedder.*NoneType: pass a "
+                                                   "SentenceTransformer"),
+    "C04: similarity playground of a causal LM": (lambda f: H.similarity_playground(f["smol"], ["a", "b"]), TypeError,
+                                                  "got a LlamaForCausalLM: pass a SentenceTransformer"),
+    "C04: similarity playground of a tokenizer": (lambda f: H.similarity_playground(f["bert_tok"], ["a", "b"]),
+                                                  TypeError, "got a tokenizer .*pass a SentenceTransformer"),
+    "C04: similarity playground of a model name": (lambda f: H.similarity_playground("all-minilm-l6-v2", ["a", "b"]),
+                                                   TypeError, "got the name 'all-minilm-l6-v2': load it first"),
+    "C05: similarity playground without sentences": (lambda f: H.similarity_playground(FakeEmbedder(), None),
+                                                     TypeError, "sentences must be a list of str.*got NoneType"),
+    "C05: similarity playground of one text": (lambda f: H.similarity_playground(FakeEmbedder(), "a\nb"), TypeError,
+                                               "got str: split it into sentences first, e.g. text.splitlines\\(\\)"),
+    "C06: similarity playground of numbers": (lambda f: H.similarity_playground(FakeEmbedder(), [1, 2]), TypeError,
+                                              "item 0 is int 1: pass str\\(x\\)"),
 }
+
+
+class FakeEmbedder:
+    """Has .encode like a SentenceTransformer; the checks refuse the sentences before it is called."""
+
+    def encode(self, sentences):
+        raise AssertionError("encode should not be reached")
+
+
+def lora_config(targets):
+    from peft import LoraConfig
+
+    return LoraConfig(r=8, target_modules=targets, task_type="CAUSAL_LM")
 
 
 @pytest.fixture(scope="module")
@@ -391,3 +520,33 @@ def test_dollar_signs_in_tokens_per_char_labels_are_drawn_as_typed(smol_tokenize
     assert label._preprocess_math(label.get_text()) == ("$tok$", False)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert legend[0] == "I paid \\$5 for a \\$10 pizza"
+
+
+# ---------------------------------------------------------------- second probe: results, not errors
+
+
+def test_the_stepper_stops_at_the_end_of_the_context(smol_model, smol_tokenizer, monkeypatch):  # B15
+    prompt = "The capital of France is"
+    n = len(smol_tokenizer(prompt).input_ids)
+    free = H.generate_step_by_step(smol_model, smol_tokenizer, prompt, max_new_tokens=3)
+    assert free.note == "" and "stopped" not in repr(free) and "stopped" not in free._repr_html_()
+    monkeypatch.setattr(smol_model.config, "max_position_embeddings", n + 3)
+    full = H.generate_step_by_step(smol_model, smol_tokenizer, prompt, max_new_tokens=50)
+    assert full.new_ids == free.new_ids  # the same tokens, then no position is left
+    assert full.note == f"stopped at the end of the model's context ({n + 3:,} tokens)"
+    assert repr(full).endswith(f"({full.note})") and "stopped at the end of the model" in full._repr_html_()
+
+
+def test_answer_messages_are_not_called_lines_of_a_file(smol_model, smol_tokenizer):  # B21
+    with pytest.raises(H.DatasetFormatError) as caught:
+        H.greedy_answer(smol_model, smol_tokenizer, [{"role": "user", "content": "  "}])
+    assert "JSONL" not in str(caught.value) and str(caught.value).startswith("greedy_answer's messages: message 0")
+    with pytest.raises(H.DatasetFormatError) as caught:
+        H.answer_logprob(smol_model, smol_tokenizer, [{"role": "wizard", "content": "Hi"}], "Hello")
+    assert "JSONL" not in str(caught.value) and "message 0 needs a 'role'" in str(caught.value)
+
+
+def test_lora_counts_of_names_that_all_match_are_unchanged(smol_model):  # B13, C01
+    assert H.lora_parameter_count(smol_model, 8, ["q_proj", "v_proj"]) == 30 * 8 * (576 + 576 + 576 + 192)
+    assert H.lora_parameter_count(smol_model, np.int64(8), ("q_proj",)) == 276_480
+    assert H.lora_targets(smol_model, {"q_proj"}) == H.lora_targets(smol_model, ["q_proj"])

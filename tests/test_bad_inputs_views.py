@@ -212,12 +212,99 @@ CASES = {
                                  "contains NaN or inf.*lower the learning rate"),
     "NF4 plot of an inf weight": (lambda f: H.plot_nf4(torch.tensor([[float("inf")] * 64])), ValueError,
                                   "NaN or inf"),
+    # ================================================ second probe (/tmp/probe2/report.md), ids in the names
+    # --- the embedder setting names a generator's folder (BAD 5, C17)
+    "C17: LLM_LAB_ZH_EMBEDDER=a causal LM's folder": (lambda f: setenv(f, LLM_LAB_ZH_EMBEDDER=str(
+                                                          H.model_path(GENERATORS))) or H.multilingual_embedder(),
+                                                      H.ModelNotFoundError, "LLM_LAB_ZH_EMBEDDER=.* holds a "
+                                                      "LlamaForCausalLM, a model that generates text, not a text "
+                                                      "embedder.*modules.json.*multilingual-e5-small"),
+    # --- model folders, names and settings (P4)
+    "E07: LLM_LAB_MODEL=a T5 folder": (lambda f: setenv(f, LLM_LAB_MODEL=str(f["t5"])) or H.default_model(),
+                                       H.ModelNotFoundError, "T5ForConditionalGeneration, an encoder-decoder "
+                                       "\\(seq2seq\\) model, which AutoModelForCausalLM cannot load.*Fix: unset "
+                                       "LLM_LAB_MODEL"),
+    "E07: a config that says is_encoder_decoder": (lambda f: M.check_generator(f["seq2seq"]), H.ModelNotFoundError,
+                                                   "BartForConditionalGeneration, an encoder-decoder"),
+    "E08: LLM_LAB_ZH_MODEL=a T5 folder": (lambda f: setenv(f, LLM_LAB_ZH_MODEL=str(f["t5"])) or H.chinese_model(),
+                                          H.ModelNotFoundError, "LLM_LAB_ZH_MODEL=.*encoder-decoder"),
+    "C16: LLM_LAB_MODEL=models/... from another folder": (lambda f: f["env"].chdir(f["t5"])
+                                                          or setenv(f, LLM_LAB_MODEL=f"models/{GENERATORS}")
+                                                          or H.model_path(H.default_model()),
+                                                          H.ModelNotFoundError, f"no folder 'models/{GENERATORS}' in "
+                                                          "the current folder .*Fix: give the absolute path, "
+                                                          f"LLM_LAB_MODEL=/.*/models/{GENERATORS}$"),
+    "C18: LLM_LAB_ZH_EMBEDDER=a hub id not cached": (lambda f: setenv(f, LLM_LAB_ZH_EMBEDDER="someone/not-cached")
+                                                     or H.model_path(H.multilingual_embedder()),
+                                                     H.ModelNotFoundError, "`LLM_LAB_ZH_EMBEDDER=someone/not-cached "
+                                                     "make models`"),
+    "C26: LLM_LAB_MODELS_DIR=a file": (lambda f: setenv(f, LLM_LAB_MODELS_DIR=str(f["a_file"]))
+                                       or H.model_path(GENERATORS),
+                                       H.ModelNotFoundError, "LLM_LAB_MODELS_DIR .* is a file, not a folder.*Fix: set "
+                                       "LLM_LAB_MODELS_DIR to the folder that holds them"),
+    "C33: a bundled name with a trailing slash": (lambda f: H.model_path(GENERATORS + "/"), H.ModelNotFoundError,
+                                                  f"Did you mean the bundled name '{GENERATORS}' \\(no slash\\)\\?"),
+    "C52: compute_dtype with a typo": (lambda f: H.quantization_config("4-bit NF4", compute_dtype="bf17"), ValueError,
+                                       "unknown compute_dtype 'bf17'; pass torch.bfloat16.*'bf16'"),
+    "C52: compute_dtype as a number": (lambda f: H.quantization_config("4-bit NF4", compute_dtype=16), TypeError,
+                                       "compute_dtype must be a torch dtype such as torch.bfloat16.*got int"),
+    # --- loss curves and training tables (P3 A25-A30)
+    "A25: a log whose loss is None": (lambda f: H.losses([{"step": 1, "loss": None}]), TypeError,
+                                      "entry 0 of the log has loss None, not a number"),
+    "A25: a log of numbers, not dicts": (lambda f: H.losses([2.0, 1.0]), TypeError,
+                                         "entry 0 of the log is a float, not a dict.*trainer.state.log_history"),
+    "A26: seconds per step of None": (lambda f: H.seconds_per_step(None), TypeError,
+                                      "trainer.state.log_history \\(a list\\), got NoneType"),
+    "A27: seconds per step of trainer.state": (lambda f: H.seconds_per_step(FakeState()), TypeError,
+                                               "got FakeState: pass its .log_history"),
+    "A27: seconds per step of the trainer": (lambda f: H.seconds_per_step(FakeTrainer()), TypeError,
+                                             "got FakeTrainer: pass trainer.state.log_history"),
+    "A28: training table of None": (lambda f: H.training_table({"a": None}), TypeError,
+                                    "run 'a': pass the finished trainer itself.*not a NoneType"),
+    "A29: training table of a log": (lambda f: H.training_table({"a": [{"step": 1, "loss": 1.0}]}), TypeError,
+                                     "run 'a': pass the finished trainer itself, e.g. \\{'LoRA': trainer\\}"),
+    "A30: loss curve of a run that logged nothing": (lambda f: H.plot_losses({"a": []}), ValueError,
+                                                     "run 'a' logged no training loss.*logging_steps"),
+    # --- attention, similarity, versions (P3 B62, C40, C59, C63, C64)
+    "B62: attention layers of different lengths": (lambda f: H.top_heads((torch.rand(1, 2, 4, 4),
+                                                                           torch.rand(1, 2, 3, 3)), 3, 1),
+                                                   ValueError, "layer 1's attention has shape \\(1, 2, 3, 3\\) but "
+                                                   "layer 0's has \\(1, 2, 4, 4\\): pass the attentions of one "
+                                                   "forward pass"),
+    "C40: versions of [None]": (lambda f: H.versions([None]), TypeError,
+                                "versions expects package names \\(str\\) such as 'torch', got None"),
+    "C40: versions of an empty name": (lambda f: H.versions(["torch", ""]), TypeError, "got ''"),
+    "C59: cosine of no embeddings": (lambda f: H.cosine_matrix(np.empty((0, 5))), ValueError,
+                                     "the embeddings are empty \\(shape \\(0, 5\\)\\): embed at least one text"),
+    "C63: similarity with decimals=-1": (lambda f: H.plot_similarity(["a", "b"], np.eye(2), decimals=-1), ValueError,
+                                         "decimals must be an int from 0 to 10.*got -1"),
+    "C64: similarity with decimals=1.5": (lambda f: H.plot_similarity(["a", "b"], np.eye(2), decimals=1.5),
+                                          TypeError, "decimals must be an int such as 2.*got float 1.5"),
+    "C64: similarity with decimals as text": (lambda f: H.plot_similarity(["a", "b"], np.eye(2), decimals="2"),
+                                              TypeError, "decimals must be an int.*got str"),
 }
+
+
+class FakeState:
+    """Stands in for trainer.state: it has log_history."""
+
+    log_history = [{"step": 1, "loss": 1.0}, {"step": 1, "train_runtime": 2.0}]
+
+
+class FakeTrainer:
+    state = FakeState()
 
 
 @pytest.fixture(scope="module")
 def f(smol_model, smol_tokenizer, bert_tokenizer, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("views")
+    t5 = tmp / "t5"  # an encoder-decoder: its head is also named ...ForConditionalGeneration
+    t5.mkdir()
+    (t5 / "config.json").write_text(json.dumps({"architectures": ["T5ForConditionalGeneration"], "model_type": "t5"}))
+    seq2seq = tmp / "seq2seq"
+    seq2seq.mkdir()
+    (seq2seq / "config.json").write_text(json.dumps({"architectures": ["BartForConditionalGeneration"],
+                                                     "model_type": "my-bart", "is_encoder_decoder": True}))
     a_file = tmp / "a_file.safetensors"
     a_file.write_bytes(b"not a folder")
     tokenizer_only = tmp / "tokenizer_only"
@@ -242,7 +329,7 @@ def f(smol_model, smol_tokenizer, bert_tokenizer, tmp_path_factory):
         write_manifest(BUNDLED[name], folder)
     return {"smol": smol_model, "smol_tok": smol_tokenizer, "bert_tok": bert_tokenizer, "tmp": tmp,
             "a_file": a_file, "tokenizer_only": tokenizer_only, "bert_folder": bert_folder, "bad_config": bad_config,
-            "damaged": damaged}
+            "damaged": damaged, "t5": t5, "seq2seq": seq2seq}
 
 
 def test_there_are_many_cases():
@@ -412,3 +499,45 @@ def test_strip_remote_removes_protocol_relative_and_unquoted_sources():  # row 3
             "<SCRIPT SRC=\"HTTP://cdn.example.com/w.js\"></SCRIPT><script>local()</script>"
             "<script type=\"module\">import('//cdn.example.com/m.mjs')</script>")
     assert site.strip_remote(page) == "<script>local()</script>"
+
+
+# ---------------------------------------------------------------- second probe: results, not errors
+
+
+def test_pick_dtype_takes_what_pick_device_takes():  # C22, C23
+    assert H.pick_dtype("CPU") == H.pick_dtype(" cpu ") == H.pick_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_compute_dtype_takes_the_projects_short_names():  # C52
+    def compute(dtype):
+        return H.quantization_config("4-bit NF4", compute_dtype=dtype)["quantization_config"].bnb_4bit_compute_dtype
+
+    assert compute("bf16") == compute("bfloat16") == compute(torch.bfloat16) == torch.bfloat16
+    assert compute("fp32") == compute(torch.float32) == torch.float32
+
+
+def test_an_embedder_folder_and_a_multimodal_generator_still_pass(monkeypatch, tmp_path):  # C17, E07, E09
+    monkeypatch.setenv("LLM_LAB_ZH_EMBEDDER", str(H.model_path("multilingual-e5-small")))
+    assert H.multilingual_embedder() == str(H.model_path("multilingual-e5-small"))
+    st = tmp_path / "st-over-a-causal-lm"  # a sentence-transformers model built on a causal LM is an embedder
+    st.mkdir()
+    (st / "config.json").write_text(json.dumps({"architectures": ["Qwen2ForCausalLM"]}))
+    (st / "modules.json").write_text("[]")
+    monkeypatch.setenv("LLM_LAB_ZH_EMBEDDER", str(st))
+    assert H.multilingual_embedder() == str(st)
+    vl = tmp_path / "vl"
+    vl.mkdir()
+    (vl / "config.json").write_text(json.dumps({"architectures": ["LlavaForConditionalGeneration"],
+                                                "model_type": "llava"}))
+    M.check_generator(str(vl))  # a vision-language generator is not an encoder-decoder
+
+
+def test_plot_losses_title_none_is_the_default_title():  # E06
+    log = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.0}]
+    assert H.plot_losses({"a": log}, title=None).axes[0].get_title() == H.plot_losses({"a": log}).axes[0].get_title()
+    assert H.seconds_per_step(FakeState.log_history) == 2.0
+
+
+def test_similarity_decimals_take_numpy_ints():  # C63
+    fig = H.plot_similarity(["a", "b"], np.eye(2) + 0.5, decimals=np.int64(1))
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1.0", "0.6", "0.6", "1.0"]
