@@ -187,6 +187,9 @@ def model_path(name: str) -> Path:
                                      "<project>/models), then run `make models` if they are not there yet.")
         folder = root / name
         problem = verify(BUNDLED[name], folder, full=False)
+        if problem is not None and (models_dir() / "LLM_LAB_MANIFEST.json").is_file():
+            raise ModelNotFoundError(f"LLM_LAB_MODELS_DIR={models_dir()} is one model's folder; set it to the folder "
+                                     f"that holds the models ({models_dir().parent}), or unset it")
         if problem is not None:
             raise ModelNotFoundError(
                 f"bundled model {name!r} is not usable in {folder}: {problem}.\n"
@@ -338,4 +341,8 @@ def trust_remote_code() -> bool:
 
     Models built into transformers (Llama, Qwen, Phi-3, SmolLM2) never need it.
     """
-    return os.environ.get(TRUST_ENV, "").strip() == "1"
+    value = os.environ.get(TRUST_ENV, "").strip()
+    if value not in ("", "0", "1"):  # "true" or "yes" would look like a yes and silently be a no
+        raise ValueError(f"{TRUST_ENV}={value!r}: set it to 1 to let a model's own Python code run, or to 0 "
+                         "(or unset it) to keep it off")
+    return value == "1"

@@ -194,15 +194,22 @@ def memory_table(path_or_rows, variants=VARIANTS) -> HtmlView:
         raise TypeError("memory_table takes a model folder such as H.model_path(MODEL), or the rows "
                         f"H.memory_footprints(...) returned; got {type(path_or_rows).__name__}")
     base = next((r for r in rows if r.variant == "fp32"), rows[0])
+
+    def layers(r, sep):  # H.footprint(model) alone does not count the decoder layers apart: leave them blank
+        if r.layer_bytes is None or not base.layer_bytes:
+            return ["", ""] if sep is None else ""
+        mb, ratio = f"{r.layer_bytes / 1e6:,.1f} MB", f"{r.layer_bytes / base.layer_bytes:.2f}"
+        return [mb, ratio] if sep is None else f"{sep}decoder layers {mb} ({ratio} x fp32)"
+
     html_text = render_table(
         ["precision", "footprint", "× fp32", "decoder layers", "× fp32", "quantization constants",
          "constant bits / quantized parameter"],
-        [[r.variant, f"{r.total / 1e6:,.1f} MB", f"{r.total / base.total:.2f}", f"{r.layer_bytes / 1e6:,.1f} MB",
-          f"{r.layer_bytes / base.layer_bytes:.2f}", f"{r.constant_bytes / 1e6:,.2f} MB",
+        [[r.variant or "model", f"{r.total / 1e6:,.1f} MB", f"{r.total / base.total:.2f}", *layers(r, None),
+          f"{r.constant_bytes / 1e6:,.2f} MB",
           "" if r.constant_bits_per_param is None else f"{r.constant_bits_per_param:.3f}"] for r in rows],
         element_id=content_id("memory", [(r.variant, r.total) for r in rows]))
-    plain = "\n".join(f"{r.variant}: {r.total / 1e6:,.1f} MB ({r.total / base.total:.2f} x fp32); decoder layers "
-                      f"{r.layer_bytes / 1e6:,.1f} MB ({r.layer_bytes / base.layer_bytes:.2f} x fp32)" for r in rows)
+    plain = "\n".join(f"{r.variant or 'model'}: {r.total / 1e6:,.1f} MB ({r.total / base.total:.2f} x fp32)"
+                      f"{layers(r, '; ')}" for r in rows)
     return HtmlView(html_text, plain)
 
 

@@ -137,7 +137,8 @@ def _common(device: str, precision: str, steps: int, batch_size: int, learning_r
         per_device_train_batch_size=batch_size,  # examples per step on each device
         learning_rate=learning_rate,  # LoRA tolerates much larger rates than full fine-tuning
         lr_scheduler_type="constant",  # a short run: no warm-up or decay to tune
-        logging_steps=5, logging_first_step=True,  # the first loss is the baseline the curve is judged against
+        logging_steps=min(5, max(1, steps // 4)),  # every 5 steps; a short run logs more often, so a rise shows
+        logging_first_step=True,  # the first loss is the baseline the curve is judged against
         save_strategy="steps" if save_steps else "no", save_steps=save_steps or steps,  # checkpoint-N folders
         report_to="none",  # no wandb / tensorboard: nothing leaves the machine
         use_cpu=device == "cpu",
@@ -225,12 +226,22 @@ def _load_rows(data, check) -> list:
     return rows
 
 
-def _check_resume(run, steps: int, rank: int) -> Path:
+# What a resumed run must share with the run it continues (steps may grow: that is what resuming is for).
+SAME_ON_RESUME = ("model", "data", "rank", "batch_size", "learning_rate", "max_length", "precision", "seed")
+
+
+def _data_name(data) -> str:
+    """How a run records its data: the file's full path, or "rows" for rows passed in memory."""
+    return "rows" if isinstance(data, list) else str(_data_file(data).resolve())
+
+
+def _check_resume(run, steps: int, settings: dict) -> Path:
     """The checkpoint an SFT run continues from, after checking the run can be continued with these settings."""
     import json
 
     checkpoint = last_checkpoint(run)  # no folder, a checkpoint instead of its run, none finished: one line each
-    method = run_info(run).get("method", "sft")
+    info = run_info(run)
+    method = info.get("method", "sft")
     if method != "sft":
         raise ValueError(f"{run} is a {method} run; `sft --resume` continues an SFT run")
     if is_finished(run):
@@ -240,9 +251,19 @@ def _check_resume(run, steps: int, rank: int) -> Path:
     if steps <= done:
         raise ValueError(f"{checkpoint} is at step {done}, and steps={steps} is not beyond it: raise --steps to "
                          "continue")
-    saved = json.loads((checkpoint / "adapter_config.json").read_text()).get("r")
-    if saved is not None and saved != rank:
-        raise ValueError(f"{checkpoint} was trained with --rank {saved}; resume it with --rank {saved} (not {rank})")
+    for key in SAME_ON_RESUME:
+        if key in info and settings.get(key) is not None and settings[key] != info[key]:
+            flag = "--" + key.replace("_", "-")
+            raise ValueError(f"{run} was trained with {flag} {info[key]}, not {settings[key]}: --resume continues it "
+                             f"with its own settings, so leave out {flag}")
+    try:
+        saved = json.loads((checkpoint / "adapter_config.json").read_text()).get("r")
+    except (OSError, ValueError, AttributeError):  # missing, not JSON, or JSON but not an object
+        raise ValueError(f"{checkpoint}/adapter_config.json is damaged; resume from an earlier checkpoint (move "
+                         f"{checkpoint.name} aside) or start a new run") from None
+    if settings.get("rank") is not None and saved is not None and saved != settings["rank"]:
+        raise ValueError(f"{checkpoint} was trained with --rank {saved}; resume it with --rank {saved} "
+                         f"(not {settings['rank']})")
     return checkpoint
 
 
@@ -289,8 +310,7 @@ class RunInterrupted(KeyboardInterrupt):
 
 def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> None:
     """Train with the run folder marked unfinished until the result is saved; say how to go on if it stops."""
-    if checkpoint is None:
-        mark_started(out, method, settings)
+    mark_started(out, method, settings)  # on a resume too: the record then holds the new --steps
     try:
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except (KeyboardInterrupt, NonFiniteError) as err:
@@ -329,7 +349,12 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
         raise ValueError(f"resume continues {resume} in that same folder; leave out output ({output})")
     # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
     rows = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in _load_rows(data, check_chat_rows)]
-    checkpoint = _check_resume(resume, steps, rank) if resume else None  # before loading anything: fail fast
+    from .models import default_model
+
+    settings = dict(model=model_name or default_model(), data=_data_name(data), steps=steps, rank=rank,
+                    precision=precision, learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
+                    save_steps=save_steps, seed=seed)
+    checkpoint = _check_resume(resume, steps, settings) if resume else None  # before loading anything: fail fast
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -342,9 +367,7 @@ def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=
                      **_common(device, precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
-    settings = dict(model=model_name or "default", data=data if not isinstance(data, list) else "rows", steps=steps,
-                    rank=rank, precision=precision, learning_rate=learning_rate, batch_size=batch_size)
-    _train(trainer, out, "sft", checkpoint, settings)
+    _train(trainer, out, "sft", checkpoint, {**settings, "precision": precision})  # precision as resolved
     return trainer
 
 
@@ -376,6 +399,9 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
                                 "sft run printed, e.g. --sft outputs/ch12-sft-001")
     if run_info(sft_run).get("method", "sft") != "sft":
         raise ValueError(f"{sft_run} is a {run_info(sft_run)['method']} run; dpo starts from an SFT run")
+    if not is_finished(sft_run):
+        raise ValueError(f"{sft_run} is unfinished (it holds INCOMPLETE.txt); finish it with `sft --resume "
+                         f"{sft_run}`, then start dpo from it")
     if output and Path(output).expanduser().resolve() == Path(sft_run).expanduser().resolve():
         raise ValueError(f"output {output} is the SFT run dpo starts from; choose another folder")
     from datasets import Dataset
@@ -383,6 +409,7 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
 
     dataset = Dataset.from_list(rows)
     model, tokenizer, precision = merged_sft_model(sft_run, model_name)
+    _check_prompt_lengths(rows, tokenizer, max_length)
     peft_config = lora_config(rank)
     print(check_lora_config(model, peft_config))
     out = _output("dpo", output, overwrite)
@@ -430,11 +457,11 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, help=_range("steps"))
     parser.add_argument("--batch-size", type=int, help=_range("batch_size"))
     parser.add_argument("--learning-rate", type=float, help=f"above 0, at most {MAX_LEARNING_RATE:g}")
-    parser.add_argument("--rank", type=int, default=8, help=_range("rank") + ", at most the smaller side of "
+    parser.add_argument("--rank", type=int, help=_range("rank") + ", at most the smaller side of "
                         "each trained matrix")
     parser.add_argument("--max-length", type=int, help=_range("max_length") + " tokens per chat (default 128)")
     parser.add_argument("--precision", choices=PRECISIONS, help="sft only (default: bf16 on a bf16 GPU, else fp32)")
-    parser.add_argument("--save-steps", type=int, default=20, help="write checkpoint-N every this many steps "
+    parser.add_argument("--save-steps", type=int, help="write checkpoint-N every this many steps "
                         "(default 20; 0 for none)")
     parser.add_argument("--resume", metavar="RUN", help="sft only: continue a stopped run from its last checkpoint")
     args = parser.parse_args(argv)
@@ -446,6 +473,14 @@ def main(argv=None) -> int:
         parser.error("--precision and --resume are for sft; dpo uses the precision of the SFT run's base model")
     if args.resume and args.output:
         parser.error(f"--resume continues {args.resume} in that same folder; leave out --output")
+    if args.resume:  # the run's own settings, as INCOMPLETE.txt's command expects: what was not given is recorded
+        recorded = run_info(args.resume)
+        for key in ("data", "steps", "batch_size", "learning_rate", "rank", "max_length", "save_steps"):
+            if key in recorded and recorded[key] != "rows" and getattr(args, key) is None:
+                common[key] = recorded[key]
+        args.model = args.model or recorded.get("model")
+        args.precision = args.precision or recorded.get("precision")
+    common.setdefault("save_steps", 20)
     if args.method == "dpo" and not args.sft:
         parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")
     try:

@@ -66,13 +66,18 @@ def f(tmp_path_factory):
     (d / "with-extra" / "checkpoint-2" / "my-plot.png").write_bytes(b"png")  # A15
     fake_run(d / "damaged", steps=(2, 4))
     (d / "damaged" / "checkpoint-4" / "adapter_model.safetensors").write_bytes(b"\x10\x00")  # D15: a full disk
+    fake_run(d / "recorded", steps=(2,), data=str((d / "good.jsonl").resolve()), batch_size=2, learning_rate=1e-3)
+    fake_run(d / "bad-config", steps=(2,))
+    (d / "bad-config" / "checkpoint-2" / "adapter_config.json").write_text("[]")  # third probe K36
+    fake_run(d / "half-saved", steps=(2,), adapter=True)
+    (d / "half-saved" / "INCOMPLETE.txt").write_text("unfinished")
     (d / "earlier").mkdir()
     (d / "earlier" / "adapter_model.safetensors").write_bytes(b"an earlier run")
     (d / "earlier" / "my_notes.txt").write_text("the teacher's notes")
     return d
 
 
-def fake_run(folder: Path, steps, adapter=False, method="sft", rank=8):
+def fake_run(folder: Path, steps, adapter=False, method="sft", rank=8, **recorded):
     """A run folder as helpers/train.py leaves it: checkpoint-N (a real, tiny safetensors file) and its markers."""
     import torch
     from safetensors.torch import save_file
@@ -84,7 +89,7 @@ def fake_run(folder: Path, steps, adapter=False, method="sft", rank=8):
         save_file({"lora_A": torch.zeros(rank, 4)}, checkpoint / "adapter_model.safetensors")
         (checkpoint / "adapter_config.json").write_text(json.dumps({"r": rank}))
         (checkpoint / "trainer_state.json").write_text(json.dumps({"global_step": step}))
-    (folder / "LLM_LAB_RUN.json").write_text(json.dumps({"method": method, "rank": rank}))
+    (folder / "LLM_LAB_RUN.json").write_text(json.dumps({"method": method, "rank": rank, **recorded}))
     if adapter:
         save_file({"lora_A": torch.zeros(rank, 4)}, folder / "adapter_model.safetensors")
     else:
@@ -182,11 +187,23 @@ CASES = {
     "D09: resume to no more steps": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "stopped", steps=4),
                                      ValueError, "at step 4, and steps=4 is not beyond it: raise --steps"),
     "D10: resume with another rank": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "stopped", steps=6,
-                                                          rank=16), ValueError, "resume it with --rank 8"),
+                                                          rank=16), ValueError, "was trained with --rank 8, not 16"),
     "D24: dpo from a DPO run": (lambda f: train.dpo(f / "a-dpo-run", data=str(H.data_path(
         "ch12_preferences_train.jsonl"))), ValueError, "is a dpo run; dpo starts from an SFT run"),
     "D11: dpo writing over its own SFT run": (lambda f: train.dpo(f / "finished", output=f / "finished", data=str(
         H.data_path("ch12_preferences_train.jsonl"))), ValueError, "is the SFT run dpo starts from"),
+    # --- the third probe: resuming keeps the run's own settings (K03, K35, K36), DPO from an unfinished run
+    "K03: resume with other data": (lambda f: train.sft(data="ch12_sft_train.jsonl", resume=f / "recorded", steps=6,
+                                                        batch_size=2),
+                                    ValueError, "was trained with --data .*good.jsonl.*leave out --data"),
+    "K03: resume with another batch size": (lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "recorded",
+                                                                steps=6, batch_size=4),
+                                            ValueError, "was trained with --batch-size 2, not 4"),
+    "K36: resume a checkpoint whose adapter_config.json is a list": (
+        lambda f: train.sft(data=str(f / "good.jsonl"), resume=f / "bad-config", steps=6), ValueError,
+        "adapter_config.json is damaged; resume from an earlier checkpoint"),
+    "dpo from an unfinished SFT run": (lambda f: train.dpo(f / "half-saved", data=str(H.data_path(
+        "ch12_preferences_train.jsonl"))), ValueError, "is unfinished .*sft --resume"),
     # --- resuming and DPO (probe 301, 303)
     "resume a run and also name an output": (lambda f: train.sft(resume=f / "earlier", output=f / "x"), ValueError,
                                              "leave out output"),
@@ -209,6 +226,23 @@ def test_run_dir_expands_the_home_folder(tmp_path, monkeypatch):
     """Second probe A17: run_dir("~/x") made a literal folder named '~' in the current folder."""
     monkeypatch.setenv("HOME", str(tmp_path))
     assert H.run_dir("~/my-run") == tmp_path / "my-run"
+
+
+def test_cli_resume_takes_the_runs_recorded_settings(f, monkeypatch):
+    """Third probe K01: `sft --resume R`, the command INCOMPLETE.txt prints, trained 40 steps of the default data."""
+    called = {}
+    monkeypatch.setattr(train, "sft", lambda model, **kw: called.update(kw, model=model) or pytest.fail("stop"))
+    with pytest.raises(pytest.fail.Exception):
+        train.main(["sft", "--resume", str(f / "recorded")])
+    assert called["data"] == str((f / "good.jsonl").resolve()) and called["batch_size"] == 2
+    assert called["rank"] == 8 and called["learning_rate"] == 1e-3 and called["resume"] == str(f / "recorded")
+
+
+def test_a_short_run_whose_loss_climbs_says_so(data, tmp_path, capsys):
+    """Third probe K07: at --learning-rate 0.1 a 3-step run ended at twice its first loss, silently."""
+    train.sft(data=str(data), output=tmp_path / "run", steps=3, batch_size=2, max_length=64, learning_rate=0.1)
+    err = capsys.readouterr().err
+    assert "warning: the loss rose from" in err and "learning rate is probably too high" in err
 
 
 def test_ctrl_c_while_loading_is_one_line(data, capsys, monkeypatch):
@@ -476,3 +510,13 @@ def test_installed_models_are_readable_by_every_user_and_writable_by_their_owner
             if mode & want != want or mode & 0o022:  # everyone reads (and enters folders); only the owner writes
                 wrong[p.relative_to(models_dir()).as_posix()] = oct(mode)
     assert not wrong, wrong
+
+
+def test_a_models_setting_that_names_one_model_says_so(monkeypatch):
+    """Third probe: LLM_LAB_MODELS_DIR=models/smollm2-135m-instruct was told to run `make models`."""
+    from helpers.store import models_dir
+
+    one = models_dir() / "smollm2-135m-instruct"
+    monkeypatch.setenv("LLM_LAB_MODELS_DIR", str(one))
+    with pytest.raises(H.ModelNotFoundError, match="is one model's folder; set it to the folder that holds the models"):
+        H.model_path("qwen2.5-tokenizer")

@@ -541,3 +541,9 @@ def test_plot_losses_title_none_is_the_default_title():  # E06
 def test_similarity_decimals_take_numpy_ints():  # C63
     fig = H.plot_similarity(["a", "b"], np.eye(2) + 0.5, decimals=np.int64(1))
     assert [t.get_text() for t in fig.axes[0].texts] == ["1.0", "0.6", "0.6", "1.0"]
+
+
+def test_a_memory_table_of_one_footprint_leaves_the_layer_columns_blank(smol_model):
+    """Third probe M35b: H.memory_table([H.footprint(model)]) divided by the layer size it does not have."""
+    view = H.memory_table([H.footprint(smol_model)])
+    assert str(view) == "model: 538.1 MB (1.00 x fp32)"

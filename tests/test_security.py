@@ -19,8 +19,12 @@ def test_no_code_turns_trust_remote_code_on():
 def test_trust_remote_code_has_one_switch_and_it_is_off(monkeypatch):
     monkeypatch.delenv("LLM_LAB_TRUST_REMOTE_CODE", raising=False)
     assert H.trust_remote_code() is False
-    monkeypatch.setenv("LLM_LAB_TRUST_REMOTE_CODE", "yes")  # only the documented "1" turns it on
+    monkeypatch.setenv("LLM_LAB_TRUST_REMOTE_CODE", "0")
     assert H.trust_remote_code() is False
+    for unclear in ("yes", "true", "on"):  # only the documented "1" turns it on; anything else is refused, not a no
+        monkeypatch.setenv("LLM_LAB_TRUST_REMOTE_CODE", unclear)
+        with pytest.raises(ValueError, match="set it to 1 to let a model's own Python code run, or to 0"):
+            H.trust_remote_code()
     monkeypatch.setenv("LLM_LAB_TRUST_REMOTE_CODE", "1")
     assert H.trust_remote_code() is True
 
