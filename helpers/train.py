@@ -32,7 +32,17 @@ from .checks import int_in, is_number
 from .finetune import DatasetFormatError, check_chat_rows
 from .lora import check_lora_config
 from .preference import check_preference_rows
-from .runs import checkpoints, is_finished, last_checkpoint, mark_finished, mark_started, new_run_dir, run_dir, run_info
+from .runs import (
+    _folder,
+    checkpoints,
+    is_finished,
+    last_checkpoint,
+    mark_finished,
+    mark_started,
+    new_run_dir,
+    run_dir,
+    run_info,
+)
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
 PRECISIONS = ("fp32", "bf16", "4bit")
@@ -255,7 +265,7 @@ def _check_resume(run, steps: int, settings: dict) -> Path:
         if key in info and settings.get(key) is not None and settings[key] != info[key]:
             flag = "--" + key.replace("_", "-")
             raise ValueError(f"{run} was trained with {flag} {info[key]}, not {settings[key]}: --resume continues it "
-                             f"with its own settings, so leave out {flag}")
+                             f"with its own settings, so leave out {flag} ({key}=)")
     try:
         saved = json.loads((checkpoint / "adapter_config.json").read_text()).get("r")
     except (OSError, ValueError, AttributeError):  # missing, not JSON, or JSON but not an object
@@ -265,6 +275,36 @@ def _check_resume(run, steps: int, settings: dict) -> Path:
         raise ValueError(f"{checkpoint} was trained with --rank {saved}; resume it with --rank {saved} "
                          f"(not {settings['rank']})")
     return checkpoint
+
+
+def _first_batches(trainer, n: int = 4) -> list[dict]:
+    """Up to n batches of the training data as the trainer collates them, drawn without disturbing the run's
+    random state: a yardstick for the saved adapter, which no logged loss measures (each is taken before its step)."""
+    import itertools
+
+    import torch
+
+    with torch.random.fork_rng():
+        batches = list(itertools.islice(trainer.get_train_dataloader(), n))
+    return batches
+
+
+def _batch_loss(trainer, batches: list[dict], method: str) -> float:
+    """The mean training loss of these batches with the weights as they are now: SFT's loss on the answer
+    tokens, or DPO's own loss (its reference is the model with the adapter switched off)."""
+    import torch
+
+    model = trainer.model
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        if method == "sft":
+            keys = ("input_ids", "attention_mask", "labels")
+            losses = [float(model(**{k: b[k] for k in keys if k in b}).loss) for b in batches]
+        else:
+            losses = [float(trainer.compute_loss(model, b)) for b in batches]
+    model.train(was_training)
+    return sum(losses) / len(losses)
 
 
 def _check_prompt_lengths(rows, tokenizer, max_length: int) -> None:
@@ -311,6 +351,8 @@ class RunInterrupted(KeyboardInterrupt):
 def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> None:
     """Train with the run folder marked unfinished until the result is saved; say how to go on if it stops."""
     mark_started(out, method, settings)  # on a resume too: the record then holds the new --steps
+    probe = _first_batches(trainer)  # no logged loss judges the saved adapter: each is taken before its step
+    before = _batch_loss(trainer, probe, method)
     try:
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except (KeyboardInterrupt, NonFiniteError) as err:
@@ -324,37 +366,53 @@ def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> N
         raise RunInterrupted(f"stopped at step {trainer.state.global_step}. {state}") from None
     _save(trainer, trainer.processing_class, out)
     mark_finished(out)
-    from .finetune import losses
-
-    points = losses(trainer.state.log_history)
-    if len(points) > 1 and points[-1][1] > 1.5 * points[0][1]:  # finite, but climbing: the model got worse
-        print(f"warning: the loss rose from {points[0][1]:.2f} at step {points[0][0]} to {points[-1][1]:.2f} at step "
-              f"{points[-1][0]}; the learning rate is probably too high (try 1e-4 to 1e-3)", file=sys.stderr)
+    after = _batch_loss(trainer, probe, method)
+    if after > before:  # the saved adapter is worse than the start on data it trained on
+        print(f"warning: on the first training batches the loss rose from {before:.2f} before training to {after:.2f} "
+              "with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)", file=sys.stderr)
 
 
-def sft(model_name=None, *, data="ch12_sft_train.jsonl", output=None, overwrite=False, steps=40, batch_size=4,
-        learning_rate=1e-3, rank=8, precision=None, max_length=128, save_steps=None, seed=0, callbacks=(),
-        resume=None, compute_dtype=None):
+SFT_DEFAULTS = dict(data="ch12_sft_train.jsonl", steps=40, batch_size=4, learning_rate=1e-3, rank=8, max_length=128,
+                    save_steps=None, seed=0, precision=None)
+
+
+def sft(model_name=None, *, data=None, output=None, overwrite=False, steps=None, batch_size=None, learning_rate=None,
+        rank=None, precision=None, max_length=None, save_steps=None, seed=None, callbacks=(), resume=None,
+        compute_dtype=None):
     """Supervised fine-tuning with LoRA (QLoRA: precision='4bit'); returns the trainer, adapter in output_dir.
 
+    Defaults: SFT_DEFAULTS (40 steps of data/ch12_sft_train.jsonl at batch 4, rank 8, learning rate 1e-3).
     compute_dtype: what 4-bit layers compute in (default: the device's, see H.quantization_config).
 
     resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
-    in that same folder (same data, same settings).
+    in that same folder with the settings it recorded (pass steps= to train it further).
     """
     offline_defaults()
-    check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, rank=rank,
-                   max_length=max_length, save_steps=save_steps, seed=seed)
+    if resume is not None:
+        resume = _folder(resume)  # "~" expanded, "" refused
     if resume and output:
         raise ValueError(f"resume continues {resume} in that same folder; leave out output ({output})")
-    # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
-    rows = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in _load_rows(data, check_chat_rows)]
     from .models import default_model
 
-    settings = dict(model=model_name or default_model(), data=_data_name(data), steps=steps, rank=rank,
-                    precision=precision, learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
-                    save_steps=save_steps, seed=seed)
-    checkpoint = _check_resume(resume, steps, settings) if resume else None  # before loading anything: fail fast
+    given = dict(model=model_name, data=data, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
+                 rank=rank, max_length=max_length, save_steps=save_steps, seed=seed, precision=precision)
+    recorded = run_info(resume) if resume else {}
+    s = {k: v if v is not None else recorded.get(k, SFT_DEFAULTS.get(k)) for k, v in given.items()}
+    s["model"] = s["model"] or default_model()
+    if s["data"] == "rows":
+        raise ValueError(f"{resume} was trained on rows passed in memory; pass the same rows again as data=")
+    check_settings(**{k: s[k] for k in ("steps", "batch_size", "learning_rate", "rank", "max_length", "save_steps",
+                                        "seed")})
+    model_name, data, steps, batch_size, learning_rate, rank, max_length, save_steps, seed, precision = (
+        s[k] for k in ("model", "data", "steps", "batch_size", "learning_rate", "rank", "max_length", "save_steps",
+                       "seed", "precision"))
+    # prompt = every turn but the last, completion = the answer: the loss is computed on the answer only
+    rows = [{"prompt": r["messages"][:-1], "completion": r["messages"][-1:]} for r in _load_rows(data, check_chat_rows)]
+    settings = {**s, "data": _data_name(data)}
+    explicit = {k: v for k, v in given.items() if v is not None}  # what the caller asked for, not the defaults
+    if "data" in explicit:
+        explicit["data"] = settings["data"]
+    checkpoint = _check_resume(resume, steps, explicit) if resume else None  # before loading anything: fail fast
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -473,14 +531,11 @@ def main(argv=None) -> int:
         parser.error("--precision and --resume are for sft; dpo uses the precision of the SFT run's base model")
     if args.resume and args.output:
         parser.error(f"--resume continues {args.resume} in that same folder; leave out --output")
-    if args.resume:  # the run's own settings, as INCOMPLETE.txt's command expects: what was not given is recorded
-        recorded = run_info(args.resume)
-        for key in ("data", "steps", "batch_size", "learning_rate", "rank", "max_length", "save_steps"):
-            if key in recorded and recorded[key] != "rows" and getattr(args, key) is None:
-                common[key] = recorded[key]
-        args.model = args.model or recorded.get("model")
-        args.precision = args.precision or recorded.get("precision")
-    common.setdefault("save_steps", 20)
+    for flag in ("resume", "output", "model", "sft", "data"):  # an unset shell variable: "" is not a folder
+        if getattr(args, flag) is not None and not getattr(args, flag).strip():
+            parser.error(f"--{flag} is empty; name a folder or file (an unset shell variable?)")
+    if not args.resume:  # a resumed run keeps the checkpoints it recorded; sft() fills in its settings
+        common.setdefault("save_steps", 20)
     if args.method == "dpo" and not args.sft:
         parser.error("dpo starts from an SFT run: pass --sft outputs/ch12-sft-NNN")
     try:

@@ -228,21 +228,57 @@ def test_run_dir_expands_the_home_folder(tmp_path, monkeypatch):
     assert H.run_dir("~/my-run") == tmp_path / "my-run"
 
 
-def test_cli_resume_takes_the_runs_recorded_settings(f, monkeypatch):
+def test_resume_takes_the_runs_recorded_settings(f, monkeypatch):
     """Third probe K01: `sft --resume R`, the command INCOMPLETE.txt prints, trained 40 steps of the default data."""
-    called = {}
-    monkeypatch.setattr(train, "sft", lambda model, **kw: called.update(kw, model=model) or pytest.fail("stop"))
-    with pytest.raises(pytest.fail.Exception):
-        train.main(["sft", "--resume", str(f / "recorded")])
-    assert called["data"] == str((f / "good.jsonl").resolve()) and called["batch_size"] == 2
-    assert called["rank"] == 8 and called["learning_rate"] == 1e-3 and called["resume"] == str(f / "recorded")
+    seen = {}
+
+    def checked(run, steps, explicit):
+        seen.update(steps=steps, explicit=explicit)
+        raise RuntimeError("stop before training")
+
+    monkeypatch.setattr(train, "_check_resume", checked)
+    monkeypatch.setattr(train, "_load_rows", lambda data, check: seen.update(data=data) or [])
+    with pytest.raises(RuntimeError, match="stop before training"):
+        train.sft(resume=f / "recorded")
+    assert seen["data"] == str((f / "good.jsonl").resolve()) and seen["explicit"] == {}
+    assert train.main(["sft", "--resume", str(f / "recorded")]) == 2  # the CLI: the same path, nothing filled in
 
 
-def test_a_short_run_whose_loss_climbs_says_so(data, tmp_path, capsys):
-    """Third probe K07: at --learning-rate 0.1 a 3-step run ended at twice its first loss, silently."""
-    train.sft(data=str(data), output=tmp_path / "run", steps=3, batch_size=2, max_length=64, learning_rate=0.1)
+@pytest.mark.parametrize("steps", [2, 3])  # one step at 0.1 still lowers the loss on this data: no warning is right
+def test_a_run_whose_adapter_is_worse_than_the_start_says_so(steps, data, tmp_path, capsys):
+    """Third and fourth probes K07, R25, R26: at --learning-rate 0.1 a short run saved a wrecked adapter silently.
+
+    The logged losses are measured before each update, so the saved adapter is judged on its own: the
+    first training batches' loss with the final weights, against the same batches before training.
+    """
+    train.sft(data=str(data), output=tmp_path / "run", steps=steps, batch_size=2, max_length=64, learning_rate=0.1)
     err = capsys.readouterr().err
-    assert "warning: the loss rose from" in err and "learning rate is probably too high" in err
+    assert "warning: on the first training batches the loss rose from" in err and "probably too high" in err
+
+
+def test_a_dpo_run_whose_adapter_is_worse_than_the_start_says_so(data, tmp_path, capsys):
+    """Fifth probe P11: `dpo --learning-rate 0.1 --steps 2` saved an adapter with reward accuracy 0, silently."""
+    sft_run = tmp_path / "sft"
+    train.sft(data=str(data), output=sft_run, steps=1, batch_size=2, max_length=64)
+    pairs = [json.loads(line) for line in open(H.data_path("ch12_preferences_train.jsonl"), encoding="utf-8")][:4]
+    (tmp_path / "pairs.jsonl").write_text(jsonl(pairs), encoding="utf-8")
+    capsys.readouterr()
+    train.dpo(sft_run, data=str(tmp_path / "pairs.jsonl"), output=tmp_path / "dpo", steps=2, batch_size=2,
+              learning_rate=0.1)
+    assert "warning: on the first training batches the loss rose from" in capsys.readouterr().err
+
+
+def test_a_run_that_learns_gives_no_warning(data, tmp_path, capsys):
+    train.sft(data=str(data), output=tmp_path / "run", steps=2, batch_size=2, max_length=64)
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_cli_empty_paths_are_refused(capsys):
+    """Fourth probe: `--resume ""` (an unset shell variable) started a fresh 40-step run."""
+    for flag in ("--resume", "--output", "--model"):
+        with pytest.raises(SystemExit):
+            train.main(["sft", flag, ""])
+        assert f"{flag} is empty" in capsys.readouterr().err
 
 
 def test_ctrl_c_while_loading_is_one_line(data, capsys, monkeypatch):
@@ -427,11 +463,17 @@ def _wait_for(path: Path, proc, seconds=240):
         time.sleep(0.05)
 
 
+def _ctrl_c_as_in_a_terminal():
+    """A job started in the background (`make test &`, nohup, some CI runners) inherits SIGINT ignored, and
+    Python then never raises KeyboardInterrupt; a learner's terminal delivers it. Restore the default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _killed_run(data, run, sig):
     """Start a 200-step CLI run saving every 2 steps, send `sig` once checkpoint-4 is finished; (rc, stderr)."""
     proc = subprocess.Popen([sys.executable, "-m", "helpers.train", "sft", "--data", str(data), "--output", str(run),
                              "--steps", "200", "--save-steps", "2", *TINY], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     _wait_for(run / "checkpoint-4" / "trainer_state.json", proc)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
