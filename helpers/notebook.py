@@ -31,18 +31,27 @@ PACKAGES = ("torch", "transformers", "tokenizers", "sentence-transformers", "pef
             "bitsandbytes", "datasets", "matplotlib")
 
 
-def setup() -> str:
-    """Apply the offline, quiet defaults (a value the user set wins) and draw Chinese in figures.
+def quiet_offline_defaults() -> None:
+    """No hub, no telemetry, no library chatter: for notebooks (H.setup) and scripts (helpers.train).
 
-    Call it first, before importing transformers. Returns what runs where: device, dtype, versions.
+    A value the user set wins (HF_HUB_OFFLINE=0 to reach the hub on purpose). Call it before
+    huggingface_hub, datasets or transformers is imported: they read these variables then.
     """
-    late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
     for key, value in QUIET_OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
     for message in QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
+
+
+def setup() -> str:
+    """Apply the offline, quiet defaults (a value the user set wins) and draw Chinese in figures.
+
+    Call it first, before importing transformers. Returns what runs where: device, dtype, versions.
+    """
+    late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
+    quiet_offline_defaults()
     from .fonts import use_cjk_font
 
     use_cjk_font()

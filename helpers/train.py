@@ -31,6 +31,7 @@ from pathlib import Path
 from .checks import int_in, is_number
 from .finetune import DatasetFormatError, check_chat_rows
 from .lora import check_lora_config
+from .notebook import quiet_offline_defaults
 from .preference import check_preference_rows
 from .runs import (
     _folder,
@@ -387,7 +388,7 @@ def sft(model_name=None, *, data=None, output=None, overwrite=False, steps=None,
     resume: a run folder stopped part-way; training continues from its last finished checkpoint-N
     in that same folder with the settings it recorded (pass steps= to train it further).
     """
-    offline_defaults()
+    quiet_offline_defaults()
     if resume is not None:
         resume = _folder(resume)  # "~" expanded, "" refused
     if resume and output:
@@ -446,7 +447,7 @@ def merged_sft_model(sft_run, model_name=None):
 def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,
         batch_size=4, learning_rate=3e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
     """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
-    offline_defaults()
+    quiet_offline_defaults()
     check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
                    max_length=max_length, save_steps=save_steps, seed=seed)
     rows = _load_rows(data, check_preference_rows)
@@ -483,27 +484,8 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     return trainer
 
 
-def offline_defaults() -> None:
-    """The notebooks' offline, quiet defaults for a script: no hub, no telemetry, no library chatter.
-
-    A value the user set wins (HF_HUB_OFFLINE=0 to reach the hub on purpose).
-    """
-    import logging
-    import os
-    import warnings
-
-    from .notebook import QUIET_LOGGERS, QUIET_OFFLINE_DEFAULTS, QUIET_WARNINGS
-
-    for key, value in QUIET_OFFLINE_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
-    for message in QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=message)
-
-
 def main(argv=None) -> int:
-    offline_defaults()  # before datasets, huggingface_hub or transformers is imported
+    quiet_offline_defaults()  # before datasets, huggingface_hub or transformers is imported
     parser = argparse.ArgumentParser(prog="python -m helpers.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("method", choices=("sft", "dpo"))
     parser.add_argument("--model", help="bundled name, folder or cached hub id (default: $LLM_LAB_MODEL or SmolLM2)")
