@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from bad_input import assert_clear_error
 
 import helpers as H
 from helpers import train
@@ -96,6 +97,11 @@ def fake_run(folder: Path, steps, adapter=False, method="sft", rank=8, **recorde
         (folder / "INCOMPLETE.txt").write_text("unfinished")
 
 
+def read(name: str):
+    """A table call: read one of the fixture's data files (name without .jsonl, or a full file name)."""
+    return lambda f: train.read_jsonl(f / (name if "." in name else f"{name}.jsonl"))
+
+
 def settings(**kw):
     return lambda f: train.check_settings(**kw)
 
@@ -121,17 +127,17 @@ CASES = {
     "max length zero": (settings(max_length=0), ValueError, "max_length must be an int from 8"),
     "negative seed": (settings(seed=-1), ValueError, "seed must be an int from 0"),
     # --- data files: one line naming the file and line (probe 283, 285-287, 293, 294)
-    "empty data file": (lambda f: train.read_jsonl(f / "empty.jsonl"), H.DatasetFormatError,
+    "empty data file": (read("empty"), H.DatasetFormatError,
                         "empty.jsonl is empty: it has no rows"),
-    "data file of blank lines": (lambda f: train.read_jsonl(f / "blank.jsonl"), H.DatasetFormatError,
+    "data file of blank lines": (read("blank"), H.DatasetFormatError,
                                  "blank.jsonl is empty"),
-    "a truncated JSON line": (lambda f: train.read_jsonl(f / "truncated.jsonl"), H.DatasetFormatError,
+    "a truncated JSON line": (read("truncated"), H.DatasetFormatError,
                               "line 3 of truncated.jsonl is not valid JSON .*one complete JSON object"),
-    "a Latin-1 data file": (lambda f: train.read_jsonl(f / "latin1.jsonl"), H.DatasetFormatError,
+    "a Latin-1 data file": (read("latin1"), H.DatasetFormatError,
                             "latin1.jsonl is not UTF-8 .*save it as UTF-8"),
-    "a blank line in the middle": (lambda f: train.read_jsonl(f / "hole.jsonl"), H.DatasetFormatError,
+    "a blank line in the middle": (read("hole"), H.DatasetFormatError,
                                    "line 2 of hole.jsonl is blank"),
-    "a broken JSON array": (lambda f: train.read_jsonl(f / "badarray.jsonl"), H.DatasetFormatError,
+    "a broken JSON array": (read("badarray"), H.DatasetFormatError,
                             "starts with '\\[' but is not a JSON array"),
     "a folder as the data": (lambda f: train._data_file(f), H.DatasetFormatError,
                              "is a folder; pass one .jsonl file"),
@@ -154,11 +160,11 @@ CASES = {
     # --- the second probe (/tmp/probe2 at 02:50): data files
     "D01: a lone surrogate in a chat": (lambda f: H.check_chat_rows(train.read_jsonl(f / "surrogate.jsonl")),
                                         H.DatasetFormatError, "message 1 \\(assistant\\) has an invalid character"),
-    "A43: a gzip-compressed data file": (lambda f: train.read_jsonl(f / "packed.jsonl.gz"), H.DatasetFormatError,
+    "A43: a gzip-compressed data file": (read("packed.jsonl.gz"), H.DatasetFormatError,
                                          "gzip-compressed; unpack it first"),
-    "A42: a UTF-16 data file from Notepad": (lambda f: train.read_jsonl(f / "notepad.jsonl"), H.DatasetFormatError,
+    "A42: a UTF-16 data file from Notepad": (read("notepad"), H.DatasetFormatError,
                                              "UTF-16 text .*save it as UTF-8"),
-    "A44: lines that are JSON arrays": (lambda f: train.read_jsonl(f / "arrays.jsonl"), H.DatasetFormatError,
+    "A44: lines that are JSON arrays": (read("arrays"), H.DatasetFormatError,
                                         "each line must be one JSON object"),
     "A52: an empty --data": (lambda f: train._data_file(""), H.DatasetFormatError, "--data is empty"),
     "E02: data as a number": (lambda f: train.sft(data=5), TypeError, "file name or path .* or a list of rows"),
@@ -321,10 +327,7 @@ def test_fetch_with_a_models_folder_it_cannot_use_is_one_line(where, tmp_path, m
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_run_input_gets_one_clear_line(case, f, monkeypatch):
     monkeypatch.setattr(train, "load", lambda *a, **k: pytest.fail("a model was loaded before the input check"))
-    call, error, message = CASES[case]
-    with pytest.raises(error, match=message) as caught:
-        call(f)
-    assert "Traceback" not in str(caught.value)
+    assert_clear_error(CASES[case], f)
     assert (f / "earlier" / "my_notes.txt").is_file()  # nothing a user made is ever deleted
 
 
