@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from .registry import BUNDLED, MODEL_KINDS, bundled_model_names, bundled_names
-from .store import models_dir, verify
+from .store import models_dir, safetensors_header_ok, verify
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 ENV_VAR = "LLM_LAB_MODEL"
@@ -245,15 +245,7 @@ def _damaged_file(folder: Path) -> str | None:
     would fail deep inside transformers ("header too large", "Expecting value: line 1 column 1").
     """
     for path in sorted(folder.glob("*.safetensors")):
-        try:
-            with open(path, "rb") as f:
-                length = int.from_bytes(f.read(8), "little")
-                if not 2 <= length <= min(path.stat().st_size - 8, 100 << 20):  # safetensors' own limit
-                    raise ValueError
-                header = json.loads(f.read(length))
-        except (OSError, ValueError):
-            return f"{path.name} does not start with a readable safetensors header"
-        if not isinstance(header, dict):
+        if not safetensors_header_ok(path):
             return f"{path.name} does not start with a readable safetensors header"
     for path in (folder / "config.json", folder / "tokenizer_config.json"):
         if path.is_file():

@@ -168,18 +168,10 @@ def is_finished(run: Path | str) -> bool:
 
 def _readable_weights(checkpoint: Path) -> bool:
     """The checkpoint's weights file starts with a whole safetensors header (a full disk leaves a stub)."""
-    for name in ("adapter_model.safetensors", "model.safetensors"):
-        path = checkpoint / name
-        if path.is_file():
-            try:
-                with open(path, "rb") as f:
-                    length = int.from_bytes(f.read(8), "little")
-                    if not 2 <= length <= path.stat().st_size - 8:
-                        return False
-                    return isinstance(json.loads(f.read(length)), dict)
-            except (OSError, ValueError):
-                return False
-    return False
+    from .store import safetensors_header_ok
+
+    weights = [checkpoint / n for n in ("adapter_model.safetensors", "model.safetensors") if (checkpoint / n).is_file()]
+    return bool(weights) and safetensors_header_ok(weights[0])
 
 
 def checkpoints(run: Path | str) -> list[Path]:

@@ -45,6 +45,22 @@ def data_path(name: str) -> Path:
     return path
 
 
+def safetensors_header_ok(path: Path) -> bool:
+    """True if a .safetensors file starts with a whole, readable header: cheap (reads the header only).
+
+    A file cut short (a full disk) or overwritten with the same number of bytes fails this, where
+    loading it would fail deep inside the safetensors library ("header too large").
+    """
+    try:
+        with open(path, "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            if not 2 <= length <= min(Path(path).stat().st_size - 8, 100 << 20):  # safetensors' own limit
+                return False
+            return isinstance(json.loads(f.read(length)), dict)
+    except (OSError, ValueError):
+        return False
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()

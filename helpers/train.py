@@ -169,15 +169,11 @@ def _data_file(data) -> Path:
     if not os.fspath(data).strip():
         raise DatasetFormatError("--data is empty; pass a .jsonl file, e.g. data/ch12_sft_train.jsonl")
     path = Path(data).expanduser()
-    if path.is_dir():
-        raise DatasetFormatError(f"--data {data} is a folder; pass one .jsonl file, e.g. "
-                                 "data/ch12_sft_train.jsonl")
-    if path.is_file():
+    if path.is_file():  # a path from the current folder, e.g. data/ch12_sft_train.jsonl or ~/my.jsonl
         return path
-    if len(path.parts) > 1:  # a path the user typed: do not list their folder as if it held our data
-        raise FileNotFoundError(f"no file {data}; check the path, or pass a name from the project's data/ "
-                                "folder, e.g. ch12_sft_train.jsonl")
-    return data_path(str(data))
+    if path.is_dir() or len(path.parts) > 1:  # data_path says "a folder" / "no file", listing only our data
+        return data_path(str(path.resolve()))
+    return data_path(str(data))  # a bare name in the project's data/ folder
 
 
 def read_jsonl(path) -> list:
