@@ -7,10 +7,10 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checks import int_arg
 from .render import HtmlView, content_id, esc, mpl_text
 from .tokens import MAX_CHIPS, Piece, check_tokenizer, chips_html, display_piece, encode, token_pieces
 
@@ -63,21 +63,12 @@ def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
     return rows
 
 
-def _count(value, name: str, example: str) -> int:
-    """An int >= 0 (numpy ints too), or an error naming the fix; bool is not a count."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int of 0 or more, e.g. {example}; got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more, e.g. {example}; got {value!r}")
-    return int(value)
-
-
 def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> HtmlView:
     """One table: tokenizer, vocabulary size, token count, characters per token, and the chips.
 
     `limit` is how many chips each row shows (0: none, only the counts).
     """
-    limit = _count(limit, "limit (the number of chips shown per tokenizer)", "limit=100")
+    limit = int_arg("limit (the number of chips shown per tokenizer)", limit, 0, example=100)
     rows = tokenizer_rows(text, tokenizers)
     cell = "border-top:1px solid #dddddd;padding:4px 8px;vertical-align:top;text-align:{};"
     head = "".join(f"<th style='{cell.format(a)}'>{h}</th>" for h, a in
@@ -144,7 +135,7 @@ def learned_merges(tokenizer, n: int = 20) -> list[str]:
     """The first n merges a BPE tokenizer learned, in order: ['t + he → the', ...]."""
     import json
 
-    n = _count(n, "n (how many merges to list)", "n=20")
+    n = int_arg("n (how many merges to list)", n, 0, example=20)
     check_tokenizer(tokenizer)  # a name, None or another object gets the fix
     backend = getattr(tokenizer, "backend_tokenizer", tokenizer)
     if not callable(getattr(backend, "to_str", None)):

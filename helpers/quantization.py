@@ -13,10 +13,10 @@ QLoRA paper) and 0.143 with double quantization: the paper's 0.127 (8/64 + 32/(6
 
 from __future__ import annotations
 
-import numbers
 import os
 from dataclasses import dataclass
 
+from .checks import int_arg
 from .render import HtmlView, content_id, mpl_text
 from .render import table as render_table
 
@@ -228,12 +228,7 @@ def nf4_roundtrip(weight, blocksize: int = 64):
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2 or not weight.is_floating_point():
         raise TypeError("pass one floating-point weight matrix, e.g. model.model.layers[0].self_attn.q_proj.weight "
                         "of a model loaded in fp32 or bf16 (not an already quantized one)")
-    if not isinstance(blocksize, numbers.Integral):
-        raise TypeError(f"blocksize must be an int such as 64 (the QLoRA paper's block size), "
-                        f"got {type(blocksize).__name__} {blocksize!r}")
-    if isinstance(blocksize, bool) or blocksize < 1:
-        raise ValueError(f"blocksize must be a positive int, e.g. 64 (the QLoRA paper's block size), got {blocksize!r}")
-    blocksize = int(blocksize)  # a numpy int as well
+    blocksize = int_arg("blocksize (values per block; the QLoRA paper uses 64)", blocksize, 1, example=64)
     w = weight.detach().float().cpu()
     if w.numel() % blocksize:
         raise ValueError(f"the matrix has {w.numel()} values, not a multiple of the block size {blocksize}")

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import numbers
 import textwrap
 
+from .checks import int_arg
 from .render import mpl_text
 
 
@@ -55,13 +55,7 @@ def plot_similarity(labels, embeddings, *, title: str | None = None, decimals: i
 
     from .fonts import use_cjk_font
 
-    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral):
-        raise TypeError(f"decimals must be an int such as 2 (digits after the point), got "
-                        f"{type(decimals).__name__} {decimals!r}")
-    if not 0 <= decimals <= 10:
-        raise ValueError(f"decimals must be an int from 0 to 10 (digits after the point), e.g. decimals=2; "
-                         f"got {decimals!r}")
-    decimals = int(decimals)
+    decimals = int_arg("decimals (digits after the point)", decimals, 0, 10, example=2)
     sim = cosine_matrix(embeddings)
     names = _check_labels(labels, sim.shape[0])
     use_cjk_font()
