@@ -31,3 +31,12 @@ def int_arg(name: str, value, lo: int, hi: int | None = None, *, example: int | 
     if value < lo or (hi is not None and value > hi):
         raise ValueError(f"{name} must be an int {span}{eg}; got {value!r}")
     return int(value)
+
+
+def short_repr(value, limit: int = 80) -> str:
+    """repr of a name or path, cut in the middle if long: a 100,000-character mistake stays one line.
+
+    Example: short_repr("a" * 1000) -> "'aaa…aaa' (1,002 characters)".
+    """
+    text = repr(value if isinstance(value, str) else str(value))
+    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-limit // 2:]} ({len(text):,} characters)"

@@ -18,6 +18,7 @@ import os
 import re
 from pathlib import Path
 
+from .checks import short_repr
 from .registry import BUNDLED, MODEL_KINDS, bundled_model_names, bundled_names
 from .store import models_dir, safetensors_header_ok, verify
 
@@ -68,7 +69,7 @@ def multilingual_embedder() -> str:
     generator = _generator_folder(name) if name and kind is None else None
     if generator:
         raise ModelNotFoundError(
-            f"{EMBEDDER_ENV_VAR}={_short(name)} holds a {generator}, a model that generates text, not a text "
+            f"{EMBEDDER_ENV_VAR}={short_repr(name)} holds a {generator}, a model that generates text, not a text "
             "embedder: its averaged hidden states make unrelated sentences look alike. Fix: set it to a "
             "sentence-transformers folder (one with modules.json), or a bundled embedder "
             f"({', '.join(bundled_names('sentence-transformers'))}), or unset {EMBEDDER_ENV_VAR}.")
@@ -138,7 +139,7 @@ def check_generator(name, *, setting: str | None = None) -> None:
     problem = _not_a_generator(os.fspath(name).strip())
     if problem is None:
         return
-    where = f"{setting}={_short(name)}" if setting else _short(name)
+    where = f"{setting}={short_repr(name)}" if setting else short_repr(name)
     fix = f"unset {setting}, or set it to" if setting else "use"
     raise ModelNotFoundError(
         f"{where} {problem}; the notebooks need a model that generates text (AutoModelForCausalLM). Fix: {fix} a "
@@ -154,12 +155,6 @@ def _bundled_list() -> str:
     return ", ".join(bundled_model_names())
 
 
-def _short(name, limit: int = 80) -> str:
-    """repr of a name, cut in the middle if it is long (a 100,000-character mistake stays one line)."""
-    text = repr(os.fspath(name))
-    return text if len(text) <= limit else f"{text[:limit // 2]}…{text[-limit // 2:]} ({len(text):,} characters)"
-
-
 def model_path(name: str) -> Path:
     """The local folder for a bundled name, a folder path or a cached hub id. Never downloads.
 
@@ -172,7 +167,7 @@ def model_path(name: str) -> Path:
     if not name:
         raise ModelNotFoundError(f"empty model name; bundled models: {_bundled_list()}")
     if len(name) > 4096 or any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in name.split(os.sep)):
-        raise ModelNotFoundError(f"model name or folder {_short(name)} is too long to be a name or a path (a file "
+        raise ModelNotFoundError(f"model name or folder {short_repr(name)} is too long to be a name or a path (a file "
                                  f"name stops at 255 bytes). Bundled models: {_bundled_list()}")
 
     if name in BUNDLED and BUNDLED[name].kind not in MODEL_KINDS:
@@ -207,7 +202,7 @@ def model_path(name: str) -> Path:
     try:
         is_dir, is_file = local.is_dir(), local.is_file()
     except OSError as err:  # e.g. a folder you may not read
-        raise ModelNotFoundError(f"cannot look at {_short(name)}: {err.strerror}. Bundled models: "
+        raise ModelNotFoundError(f"cannot look at {short_repr(name)}: {err.strerror}. Bundled models: "
                                  f"{_bundled_list()}") from None
     if is_dir:
         if not (local / "config.json").is_file() and not (local / "tokenizer.json").is_file():
@@ -219,7 +214,7 @@ def model_path(name: str) -> Path:
                                      "model into it again (model.save_pretrained(folder)).")
         return local.resolve()
     if is_file:
-        raise ModelNotFoundError(f"{_short(name)} is a file; give the folder that holds config.json, "
+        raise ModelNotFoundError(f"{short_repr(name)} is a file; give the folder that holds config.json, "
                                  f"e.g. H.model_path({str(local.parent)!r})")
 
     if is_hub_id(name):
@@ -228,13 +223,13 @@ def model_path(name: str) -> Path:
     if os.sep in name or name.startswith((".", "~")):
         bare = name.rstrip("/" + os.sep)
         hint = f" Did you mean the bundled name {bare!r} (no slash)?" if bare in BUNDLED else ""
-        raise ModelNotFoundError(f"no folder {_short(name)} (resolved to {local.resolve()}).{hint} "
+        raise ModelNotFoundError(f"no folder {short_repr(name)} (resolved to {local.resolve()}).{hint} "
                                  f"Bundled models: {_bundled_list()}")
 
     close = [n for n in bundled_model_names() if n.startswith(name.lower())]
     close = close or difflib.get_close_matches(name.lower(), bundled_model_names(), n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ModelNotFoundError(f"unknown model name {_short(name)}.{hint} Bundled models: {_bundled_list()}; "
+    raise ModelNotFoundError(f"unknown model name {short_repr(name)}.{hint} Bundled models: {_bundled_list()}; "
                              "or give a local folder, or a hub id such as 'Qwen/Qwen2.5-0.5B-Instruct'.")
 
 

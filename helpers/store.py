@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+from .checks import short_repr
 from .registry import Artifact
 
 MANIFEST = "LLM_LAB_MANIFEST.json"
@@ -29,7 +30,7 @@ def data_path(name: str) -> Path:
     data = Path(__file__).resolve().parent.parent / "data"
     path = data / name  # an absolute path replaces data/
     known = ", ".join(sorted(p.name for p in data.glob("*") if p.is_file()))  # the project's files, never yours
-    shown = repr(os.fspath(name)) if len(os.fspath(name)) <= 200 else f"{os.fspath(name)[:100]!r}…"
+    shown = short_repr(os.fspath(name), 200)
     try:
         is_file, is_dir = path.is_file(), path.is_dir()
     except OSError:  # a name too long to be a file
