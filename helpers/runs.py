@@ -151,6 +151,12 @@ def mark_finished(run: Path | str) -> None:
     Path(run, INCOMPLETE).unlink(missing_ok=True)
 
 
+def record_in_run_info(run: Path | str, **fields) -> None:
+    """Add fields to a run's LLM_LAB_RUN.json (a warning, a measured loss), so whoever loads the run sees them."""
+    info = {**run_info(run), **fields}
+    Path(run, RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+
+
 def run_info(run: Path | str) -> dict:
     """The method and settings a run recorded when it started ({} for a run made by hand in a notebook)."""
     try:

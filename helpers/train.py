@@ -41,6 +41,7 @@ from .runs import (
     mark_finished,
     mark_started,
     new_run_dir,
+    record_in_run_info,
     run_dir,
     run_info,
 )
@@ -364,9 +365,12 @@ def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> N
     _save(trainer, trainer.processing_class, out)
     mark_finished(out)
     after = _batch_loss(trainer, probe, method)
+    record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)})
     if after > before:  # the saved adapter is worse than the start on data it trained on
-        print(f"warning: on the first training batches the loss rose from {before:.2f} before training to {after:.2f} "
-              "with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)", file=sys.stderr)
+        warning = (f"on the first training batches the loss rose from {before:.2f} before training to {after:.2f} "
+                   "with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)")
+        record_in_run_info(out, warning=warning)  # a notebook that loads this adapter sees it in H.run_info(run)
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 SFT_DEFAULTS = dict(data="ch12_sft_train.jsonl", steps=40, batch_size=4, learning_rate=1e-3, rank=8, max_length=128,

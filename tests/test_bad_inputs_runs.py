@@ -263,6 +263,9 @@ def test_a_run_whose_adapter_is_worse_than_the_start_says_so(steps, data, tmp_pa
     train.sft(data=str(data), output=tmp_path / "run", steps=steps, batch_size=2, max_length=64, learning_rate=0.1)
     err = capsys.readouterr().err
     assert "warning: on the first training batches the loss rose from" in err and "probably too high" in err
+    info = H.run_info(tmp_path / "run")  # the warning stays with the run, for a notebook that loads it later
+    assert "probably too high" in info["warning"]
+    assert info["first_batches_loss"]["after"] > info["first_batches_loss"]["before"]
 
 
 def test_a_dpo_run_whose_adapter_is_worse_than_the_start_says_so(data, tmp_path, capsys):
@@ -280,6 +283,8 @@ def test_a_dpo_run_whose_adapter_is_worse_than_the_start_says_so(data, tmp_path,
 def test_a_run_that_learns_gives_no_warning(data, tmp_path, capsys):
     train.sft(data=str(data), output=tmp_path / "run", steps=2, batch_size=2, max_length=64)
     assert "warning" not in capsys.readouterr().err
+    info = H.run_info(tmp_path / "run")
+    assert "warning" not in info and info["first_batches_loss"]["after"] < info["first_batches_loss"]["before"]
 
 
 def test_cli_empty_paths_are_refused(capsys):
