@@ -7,6 +7,7 @@ functions that need them.
 from .anatomy import describe_model, parameter_groups, tied_weights
 from .attention import attention_matrix, plot_attention, plot_attention_heads, token_labels, top_heads
 from .attention_mask import NoPadTokenError, attention_mask_grid, show_attention_mask
+from .block import attention_row, block_diagram, largest_tensor_bytes, plot_attention_cost, plot_rope
 from .compare import compare_tokenizers, learned_merges, plot_tokens_per_char, tokenizer_rows, tokens_per_char
 from .device import DeviceError, describe_device, pick_device, pick_dtype
 from .embeddings import NotOneTokenError, nearest_token_list, nearest_tokens, token_id, word_vector
@@ -44,7 +45,13 @@ from .models import (
     trust_remote_code,
 )
 from .notebook import setup, versions
-from .playgrounds import generation_stepper, sampling_playground, similarity_playground, tokenizer_playground
+from .playgrounds import (
+    attention_explorer,
+    generation_stepper,
+    sampling_playground,
+    similarity_playground,
+    tokenizer_playground,
+)
 from .preference import answer_logprob, check_preference_rows, margin_table, preference_margins
 from .quantization import (
     VARIANTS,
@@ -67,6 +74,12 @@ from .tokens import Group, Piece, group_pieces, show_tokens, token_pieces
 from .workflow import show_workflow, workflow
 
 __all__ = [
+    "attention_explorer",
+    "attention_row",
+    "block_diagram",
+    "largest_tensor_bytes",
+    "plot_attention_cost",
+    "plot_rope",
     "BUNDLED",
     "DatasetFormatError",
     "DeviceError",

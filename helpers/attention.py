@@ -90,13 +90,19 @@ def attention_matrix(attentions, layer: int, head: int):
     return attentions[layer][0, head].detach().float().cpu().numpy()
 
 
+SMALL_LABELS = 24  # up to this many tokens, the small heatmaps of a grid keep their token labels
+
+
 def _draw(ax, weights, labels, title, small=False):
-    ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=max(float(weights.max()), 1e-9))
-    size = 6 if small else 8
+    """One heatmap on a fixed 0..1 scale (weights are probabilities), so colours compare across heads."""
+    image = ax.imshow(weights, cmap="Blues", vmin=0.0, vmax=1.0)
+    size = 5 if small else 8
     labels = [mpl_text(t) for t in labels]  # a token such as "$" is drawn as itself, not read as maths
-    ax.set_xticks(range(len(labels)), labels if not small else [], rotation=90, fontsize=size)
-    ax.set_yticks(range(len(labels)), labels if not small else [], fontsize=size)
-    ax.set_title(mpl_text(title), fontsize=size + 1)
+    shown = labels if not small or len(labels) <= SMALL_LABELS else []
+    ax.set_xticks(range(len(labels)), shown, rotation=90, fontsize=size)
+    ax.set_yticks(range(len(labels)), shown, fontsize=size)
+    ax.set_title(mpl_text(title), fontsize=size + 3 if small else size + 1)
+    return image
 
 
 def plot_attention(attentions, tokens, layer: int, head: int, *, title: str | None = None):
@@ -110,7 +116,8 @@ def plot_attention(attentions, tokens, layer: int, head: int, *, title: str | No
     use_cjk_font()
     side = 1.5 + 0.32 * len(labels)
     fig, ax = plt.subplots(figsize=(side + 1, side))
-    _draw(ax, weights, labels, title or f"layer {layer}, head {head}")
+    image = _draw(ax, weights, labels, title or f"layer {layer}, head {head}")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention weight", format="%.1f")
     ax.set_xlabel("attends to (key)")
     ax.set_ylabel("token (query)")
     fig.tight_layout()
@@ -127,14 +134,18 @@ def plot_attention_heads(attentions, tokens, layer: int, *, cols: int = 5):
         raise ValueError(f"cols must be an int from 1 to 64 (heatmaps per row), e.g. cols=5; got {cols!r}")
     labels = _check_tokens(tokens, attentions[layer].shape[-1])
     rows = -(-n_heads // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 2.1 * rows), squeeze=False)
+    side = 2.1 if len(labels) > SMALL_LABELS else 2.6  # room for the token labels
+    fig, axes = plt.subplots(rows, cols, figsize=(side * cols + 0.8, side * rows), squeeze=False)
+    image = None
     for h, ax in enumerate(axes.flat):
         if h < n_heads:
-            _draw(ax, attention_matrix(attentions, layer, h), labels, f"head {h}", small=True)
+            image = _draw(ax, attention_matrix(attentions, layer, h), labels, f"head {h}", small=True)
         else:
             ax.axis("off")
     fig.suptitle(f"layer {layer}: all {n_heads} heads (rows look at columns)", fontsize=10)
     fig.tight_layout()
+    # one 0..1 scale for all heads
+    fig.colorbar(image, ax=axes, fraction=0.02, pad=0.02, label="attention weight", format="%.1f")
     plt.close(fig)
     return fig
 

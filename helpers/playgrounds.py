@@ -319,3 +319,43 @@ class SamplingPlayground(_Widget):
 def sampling_playground(model, tokenizer, prompt: str) -> SamplingPlayground:
     """Sliders for temperature, top-k and top-p that redraw the distribution and draw seeded samples."""
     return SamplingPlayground(model, tokenizer, prompt)
+
+
+class AttentionExplorer(_Widget):
+    """Pick a layer, a head and a query token: the q·k scores, the mask, the softmax row and the output."""
+
+    name = "Attention explorer"
+
+    def __init__(self, records, tokens):
+        import ipywidgets as W
+
+        from .block import _qkv, attention_row_html
+
+        q, _, _ = _qkv(records, 0)
+        self.records, self.tokens = records, list(tokens)
+        attention_row_html(records, self.tokens, 0, 0, len(self.tokens) - 1)  # checks tokens before any widget
+        style = {"description_width": "60px"}
+        self.layer = W.IntSlider(value=0, min=0, max=len(records) - 1, description="layer", style=style)
+        self.head = W.IntSlider(value=0, min=0, max=q.shape[1] - 1, description="head", style=style)
+        self.query = W.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(self.tokens)],
+                                value=len(self.tokens) - 1, description="query", style=style)
+        self.view = W.HTML()
+        for control in (self.layer, self.head, self.query):
+            control.observe(lambda _change: self.update(), names="value")
+        title = W.HTML("<b>Attention explorer（注意力探索器）</b>: one query token's scores, mask, softmax and output")
+        self.widget = W.VBox([title, W.HBox([self.layer, self.head, self.query]), self.view])
+        self.update()
+
+    def update(self) -> None:
+        from .block import attention_row_html
+
+        try:
+            self.view.value = attention_row_html(self.records, self.tokens, self.layer.value, self.head.value,
+                                                 self.query.value)
+        except (ValueError, TypeError) as exc:  # a message in the output, never a traceback
+            self.view.value = _message(str(exc))
+
+
+def attention_explorer(records, tokens) -> AttentionExplorer:
+    """Sliders for layer and head and a query-token menu over the (q, k, v) a hand-written forward pass kept."""
+    return AttentionExplorer(records, tokens)

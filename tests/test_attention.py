@@ -35,8 +35,11 @@ def test_plots_have_the_token_labels(attn):
     attentions, tokens = attn
     fig = H.plot_attention(attentions, tokens, layer=0, head=0)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == tokens
+    assert fig.axes[1].get_ylabel() == "attention weight"  # the colour bar: the weights can be read
     grid = H.plot_attention_heads(attentions, tokens, layer=0)
-    assert sum(ax.axison for ax in grid.axes) == 9
+    heatmaps = grid.axes[:-1]  # the last axes is the one colour bar shared by all heads
+    assert sum(ax.axison for ax in heatmaps) == 9 and grid.axes[-1].get_ylabel() == "attention weight"
+    assert [t.get_text() for t in heatmaps[0].get_yticklabels()] == tokens  # small heatmaps keep their labels
 
 
 @pytest.mark.parametrize("layer,head,match", [(30, 0, r"layer must be an int in 0..29"),

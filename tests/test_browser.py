@@ -81,15 +81,12 @@ def test_notebook_runs_clean_in_jupyterlab(browser, lab, name):
         assert changed == [], (f"{name}: outputs differ from the stored notebook, by nbval's rules (if the change "
                                f"is meant, run `make notebooks` and commit):\n" + "\n".join(changed))
         widgets = page.locator(".jp-OutputArea-output .widget-box")
-        if name.startswith(("ch02", "ch03")):  # the chapters with playgrounds
+        playgrounds = PLAYGROUNDS.get(name.split("_")[0], ())
+        if playgrounds:
             assert widgets.count() >= 2, "a playground rendered no controls"
             assert "run this cell in JupyterLab" not in page.locator(".jp-Notebook").inner_text()
-        if name.startswith("ch02"):
-            check_tokenizer_playground(page)
-            check_similarity_playground(page)
-        elif name.startswith("ch03"):
-            check_generation_stepper(page)
-            check_sampling_playground(page)
+        for check in playgrounds:
+            check(page)
         assert errors(page) == []
         screenshot(page, name)  # after the interactions: the last playground used is in view
     finally:
@@ -149,6 +146,25 @@ def check_sampling_playground(page) -> None:
     handle.click()
     seconds = _until_changed(page, view, before, lambda: page.keyboard.press("ArrowLeft"))
     timed("sampling playground: slider to redraw", seconds)
+
+
+def check_attention_explorer(page) -> None:
+    box = output_with(page, "Attention explorer")
+    box.scroll_into_view_if_needed()
+    view = box.locator(".widget-html").last
+    before = view.inner_html()
+    assert "head 0 (KV head 0)" in view.inner_text()
+    handle = box.locator(".widget-slider .noUi-handle").nth(1)  # the head slider
+    handle.click()
+    seconds = _until_changed(page, view, before, lambda: page.keyboard.press("ArrowRight"))
+    timed("attention explorer: head slider to redraw", seconds)
+    assert "head 1 (KV head 0)" in view.inner_text() and "softmax weight" in view.inner_text()
+
+
+# The playgrounds each notebook must show working, by the notebook's chapter (the name up to the first "_").
+PLAYGROUNDS = {"ch02": (check_tokenizer_playground, check_similarity_playground),
+               "ch03": (check_generation_stepper, check_sampling_playground),
+               "ch03b": (check_attention_explorer,)}
 
 
 def _until_changed(page, locator, before: str, action) -> float:

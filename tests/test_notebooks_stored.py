@@ -19,7 +19,7 @@ ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "
 def test_chapter_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
     assert {"ch01_generating_text.ipynb", "ch02_tokens_and_embeddings.ipynb", "ch03_inside_llms.ipynb",
-            "ch12a_lora_and_qlora.ipynb", "ch12b_fine_tuning.ipynb"} <= set(names)
+            "ch03b_inside_the_block.ipynb", "ch12a_lora_and_qlora.ipynb", "ch12b_fine_tuning.ipynb"} <= set(names)
     assert all(" " not in n for n in names)
 
 
@@ -68,7 +68,7 @@ def test_no_per_run_widget_state_is_stored(nb):
 
 def test_playground_cells_tell_readers_to_run_them(nb):
     for cell in code_cells(nb):
-        if "_playground(" in "".join(cell["source"]) or "generation_stepper(" in "".join(cell["source"]):
+        if any(f in "".join(cell["source"]) for f in ("_playground(", "generation_stepper(", "attention_explorer(")):
             text = "".join(cell["outputs"][0]["data"]["text/plain"])
             assert "run this cell in JupyterLab" in text
 
@@ -84,4 +84,25 @@ def test_ch12_checks_the_chapter_promises_when_nbval_runs_it():
                   "assert mean_after > mean_before",  # DPO raises the held-out margin
                   "assert shaped_before == 0 and shaped_after > len(zh_after) / 2",  # Qwen learns the house style
                   "assert zh_last < zh_first / 2"):  # and its loss halves
+        assert claim in source, claim
+
+
+def test_ch03b_checks_every_step_against_the_model_when_nbval_runs_it():
+    """Issue 15: each hand-written step of one block is asserted equal to the module it replaces, in the notebook."""
+    source = "\n".join("".join(c["source"]) for c in
+                       json.loads((NOTEBOOKS[0].parent / "ch03b_inside_the_block.ipynb").read_text())["cells"])
+    for claim in ('check(normed, seen["input_layernorm"]',  # RMSNorm
+                  "assert torch.equal(k.repeat_interleave(groups, dim=1), repeat_kv(k, groups))",  # GQA
+                  "assert stored == T * cache_bytes_per_token(kv_heads)",  # the cache formula
+                  "check(q_rot, q_model",  # RoPE
+                  "assert scores[(4, 1)] == scores[(104, 101)] == scores[(1004, 1001)] != scores[(4, 2)]",  # relative
+                  "check(weights, out.attentions[LAYER]",  # softmax(q k^T / sqrt(d) + mask)
+                  'check(attn_out, seen["self_attn"][0]',
+                  'check(mlp_out, seen["mlp"]',  # SwiGLU
+                  "check(h + mlp_out, x_out",  # the whole block
+                  "check(logits, out.logits",  # all blocks
+                  "check(zh_logits, zh_model(zh_ids).logits",  # the same code on Qwen
+                  "assert growth == [4 * c.num_hidden_layers * heads * hd] * len(growth)",  # attention work grows
+                  "assert e == heads * n * n * 4 and s == heads * n * hd * 4",  # eager vs SDPA memory
+                  "assert sum(parts.values()) == total == sum(g.total for g in H.parameter_groups(model))"):
         assert claim in source, claim

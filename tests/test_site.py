@@ -14,8 +14,8 @@ def built(tmp_path_factory):
 def test_one_page_per_notebook_and_an_index_in_chapter_order(built):
     out, files = built
     assert [f.name for f in files] == ["index.html", "ch01_generating_text.html", "ch02_tokens_and_embeddings.html",
-                                       "ch03_inside_llms.html", "ch12a_lora_and_qlora.html",
-                                       "ch12b_fine_tuning.html"]
+                                       "ch03_inside_llms.html", "ch03b_inside_the_block.html",
+                                       "ch12a_lora_and_qlora.html", "ch12b_fine_tuning.html"]
     index = (out / "index.html").read_text()
     positions = [index.index(f.name) for f in files[1:]]
     assert positions == sorted(positions)
