@@ -84,8 +84,9 @@ check-notebooks: setup
 html: $(STAMP)
 	$(BIN)/python -m helpers.site
 
+# `make bench BENCH_ARGS="--notebooks ch03*"` times only those notebooks; --quick skips notebooks and browser.
 bench: setup
-	$(OFFLINE) $(BIN)/python benchmarks/run.py
+	$(OFFLINE) $(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 # Set-up and test-suite times as a new user sees them: a fresh clone of HEAD, set up, then `make test`
 # SUITE_RUNS times (2: also a warm run). See BENCHMARKS.md for how long each part takes.

@@ -6,6 +6,7 @@ cache is shared, and the first measurement reads the files once to level that).
 
     python benchmarks/run.py            # all run-time figures (about 12 minutes)
     python benchmarks/run.py --quick    # fewer repeats, no notebooks or browser
+    python benchmarks/run.py --notebooks 'ch03*'  # only the notebooks matching the pattern, executed
     python benchmarks/run.py --suite    # set-up and `make test` in a fresh clone of HEAD (about 35 minutes)
 """
 
@@ -270,13 +271,18 @@ print(json.dumps({{"s": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILD
 """
 
 
-def bench_notebooks() -> list[tuple[str, str, str]]:
+NOTEBOOK_GOALS = {"ch03_inside_llms": "; goal: under 60 s on 2 cores",
+                  "ch03b_inside_the_block": "; goal: under 60 s on 2 cores"}
+
+
+def bench_notebooks(pattern: str = "*") -> list[tuple[str, str, str]]:
     """Execute every notebook in a fresh kernel, as `make notebooks` does, without saving it; time and peak RSS."""
     rows, ch12 = [], 0.0
-    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    for nb in sorted((ROOT / "notebooks").glob(f"{pattern}.ipynb")):
         r = in_child(NOTEBOOK.format(path=str(nb)))
         rows.append((f"{nb.stem} executed", f"{r['s']:.0f} s",
-                     f"fresh kernel, kernel start included; peak RSS {r['rss_mb']:,.0f} MB"))
+                     f"fresh kernel, kernel start included; peak RSS {r['rss_mb']:,.0f} MB"
+                     f"{NOTEBOOK_GOALS.get(nb.stem, '')}"))
         ch12 += r["s"] if nb.name.startswith("ch12") else 0
     if ch12:
         rows.append(("ch12 notebooks together", f"{ch12:.0f} s", "goal: under 6 minutes on 2 cores"))
@@ -298,6 +304,7 @@ def bench_browser() -> list[tuple[str, str, str]]:
     goals = {"tokenizer playground: key to redraw": "goal < 300 ms",
              "sampling playground: slider to redraw": "goal < 300 ms",
              "generation stepper: next token to new chip": "goal < 1 s",
+             "attention explorer: head slider to redraw": "goal < 300 ms",
              "similarity playground: edit to new heatmap": "re-embeds every sentence"}
     for label, goal in goals.items():
         if label in t:
@@ -384,10 +391,15 @@ def main() -> None:
                         help="instead: time set-up and two `make test` runs in a fresh clone of HEAD")
     parser.add_argument("--runs", type=int, choices=(1, 2), default=2,
                         help="with --suite: 1 times only the first `make test` (half the time)")
+    parser.add_argument("--notebooks", metavar="PATTERN",
+                        help="instead: execute only the notebooks whose name matches PATTERN (e.g. 'ch03*'), timed")
     parser.add_argument("--write", metavar="FILE", help="also write the table into FILE (e.g. BENCHMARKS.md)")
     args = parser.parse_args()
     if args.suite:
         rows = bench_suite(args.runs)
+    elif args.notebooks:
+        rows = bench_notebooks(args.notebooks.removesuffix(".ipynb")) or [("notebooks", "none", f"no notebook matches "
+                                                                          f"{args.notebooks!r}")]
     else:
         with tempfile.TemporaryDirectory(prefix="llm-lab-bench-") as runs:
             ENV["LLM_LAB_OUTPUTS"] = runs  # the ch12 notebook's training runs do not pile up in outputs/

@@ -52,3 +52,9 @@ def test_notebook_times_come_from_the_browser_runs_record(tmp_path):
         '{"ch01_generating_text.ipynb run all": 61.2, "tokenizer playground: key to redraw": 0.03}')
     rows = bench.notebooks_in_browser(tmp_path)
     assert [(name, value) for name, value, _ in rows] == [("ch01_generating_text executed in JupyterLab", "61 s")]
+
+
+def test_a_notebook_pattern_that_matches_nothing_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(bench.sys, "argv", ["run.py", "--notebooks", "no-such-chapter*"])
+    bench.main()
+    assert "no notebook matches 'no-such-chapter*'" in capsys.readouterr().out
