@@ -153,17 +153,36 @@ def mark_finished(run: Path | str) -> None:
 
 def record_in_run_info(run: Path | str, **fields) -> None:
     """Add fields to a run's LLM_LAB_RUN.json (a warning, a measured loss), so whoever loads the run sees them."""
-    info = {**run_info(run), **fields}
+    info = {**_recorded(run), **fields}
     Path(run, RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def run_info(run: Path | str) -> dict:
-    """The method and settings a run recorded when it started ({} for a run made by hand in a notebook)."""
+def _recorded(run: Path | str) -> dict:
+    """What LLM_LAB_RUN.json holds, {} when it is absent or unreadable (the training code's lenient read)."""
     try:
         info = json.loads(Path(run, RUN_INFO).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return info if isinstance(info, dict) else {}
+
+
+def run_info(run: Path | str) -> dict:
+    """The method and settings a run recorded ({} for a run made by hand in a notebook), and after training
+    its first batches' loss before and with the saved adapter, and a warning when that loss rose.
+
+    A checkpoint-N folder gives its run's record (H.run_info(H.last_checkpoint(run)) works); a path
+    that is not a folder is refused, so a typo never reads as "a run with no warning".
+    """
+    from .checks import short_repr
+
+    folder = _folder(run)
+    if not folder.is_dir():
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(f"{short_repr(str(folder))} {state}; pass a run folder such as "
+                                "outputs/ch12-sft-001 (a training run prints its folder when it starts)")
+    if re.fullmatch(r"checkpoint-\d+", folder.name) and not (folder / RUN_INFO).is_file():
+        folder = folder.parent  # the record lives in the run folder, beside its checkpoints
+    return _recorded(folder)
 
 
 def is_finished(run: Path | str) -> bool:

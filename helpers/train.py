@@ -35,6 +35,7 @@ from .notebook import quiet_offline_defaults
 from .preference import check_preference_rows
 from .runs import (
     _folder,
+    _recorded,
     checkpoints,
     is_finished,
     last_checkpoint,
@@ -43,7 +44,6 @@ from .runs import (
     new_run_dir,
     record_in_run_info,
     run_dir,
-    run_info,
 )
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -248,7 +248,7 @@ def _check_resume(run, steps: int, settings: dict) -> Path:
     import json
 
     checkpoint = last_checkpoint(run)  # no folder, a checkpoint instead of its run, none finished: one line each
-    info = run_info(run)
+    info = _recorded(run)
     method = info.get("method", "sft")
     if method != "sft":
         raise ValueError(f"{run} is a {method} run; `sft --resume` continues an SFT run")
@@ -354,23 +354,37 @@ def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> N
     try:
         trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     except (KeyboardInterrupt, NonFiniteError) as err:
-        done = checkpoints(out)
-        state = (f"{out} is unfinished; its last finished checkpoint is {done[-1].name}" if done else
-                 f"{out} is unfinished and holds no finished checkpoint")
-        if done and method == "sft":
-            state += f"; continue with: python -m helpers.train sft --resume {out}"
+        state = _unfinished(out, method)
         if isinstance(err, NonFiniteError):
             raise NonFiniteError(f"{err}. {state}") from None
         raise RunInterrupted(f"stopped at step {trainer.state.global_step}. {state}") from None
-    _save(trainer, trainer.processing_class, out)
-    mark_finished(out)
-    after = _batch_loss(trainer, probe, method)
-    record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)})
-    if after > before:  # the saved adapter is worse than the start on data it trained on
-        warning = (f"on the first training batches the loss rose from {before:.2f} before training to {after:.2f} "
-                   "with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)")
-        record_in_run_info(out, warning=warning)  # a notebook that loads this adapter sees it in H.run_info(run)
+    try:  # the run is finished only once its adapter is saved and judged, and the verdict recorded
+        _save(trainer, trainer.processing_class, out)
+        after = _batch_loss(trainer, probe, method)
+        record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)})
+        warning = None
+        if after > before:  # the saved adapter is worse than the start on data it trained on
+            warning = (f"on the first training batches the loss rose from {before:.2f} before training to "
+                       f"{after:.2f} with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)")
+            record_in_run_info(out, warning=warning)  # a notebook that loads this adapter sees it in H.run_info(run)
+        mark_finished(out)
+    except KeyboardInterrupt:
+        raise RunInterrupted(f"stopped after training step {trainer.state.global_step}, while saving and checking the "
+                             f"adapter. {_unfinished(out, method)}") from None
+    if warning:
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def _unfinished(out: Path, method: str) -> str:
+    """What a stopped run folder holds and how to go on, in one sentence."""
+    done = checkpoints(out)
+    state = (f"{out} is unfinished; its last finished checkpoint is {done[-1].name}" if done else
+             f"{out} is unfinished and holds no finished checkpoint")
+    if done and method == "sft":
+        state += f"; continue with: python -m helpers.train sft --resume {out}"
+    elif method == "dpo" or not done:
+        state += "; start the run again to get its adapter"
+    return state
 
 
 SFT_DEFAULTS = dict(data="ch12_sft_train.jsonl", steps=40, batch_size=4, learning_rate=1e-3, rank=8, max_length=128,
@@ -397,7 +411,8 @@ def sft(model_name=None, *, data=None, output=None, overwrite=False, steps=None,
 
     given = dict(model=model_name, data=data, steps=steps, batch_size=batch_size, learning_rate=learning_rate,
                  rank=rank, max_length=max_length, save_steps=save_steps, seed=seed, precision=precision)
-    recorded = run_info(resume) if resume else {}
+    recorded = _recorded(resume) if resume else {}
+    given = {k: _plain(v) for k, v in given.items()}  # numpy / torch numbers recorded as numbers, not as text
     s = {k: v if v is not None else recorded.get(k, SFT_DEFAULTS.get(k)) for k, v in given.items()}
     s["model"] = s["model"] or default_model()
     if s["data"] == "rows":
@@ -436,6 +451,31 @@ def _save(trainer, tokenizer, out: Path) -> None:
         tokenizer.save_pretrained(str(out))
 
 
+def _plain(value):
+    """A numpy or torch scalar as the Python number it holds (so LLM_LAB_RUN.json records 0.001, not '0.001')."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)) and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    return value
+
+
+def _same_base(sft_run, recorded, asked):
+    """The base model DPO loads: the one the SFT run was trained on; another one asked for is refused."""
+    from .models import default_model, model_path
+
+    if not recorded:  # an SFT run made by hand in a notebook records nothing: use what was asked
+        return asked or default_model()
+    if asked is None:
+        return recorded
+    try:
+        same = model_path(asked).resolve() == model_path(recorded).resolve()
+    except (OSError, ValueError, LookupError):
+        same = asked == recorded
+    if not same:
+        raise ValueError(f"{sft_run} was trained on {recorded}, so its adapter only fits that model; leave out "
+                         f"--model (dpo then uses {recorded}) or pass --model {recorded}")
+    return recorded
+
+
 def merged_sft_model(sft_run, model_name=None):
     """(model, tokenizer, precision): the base with an SFT adapter merged in, DPO's start and reference."""
     from peft import PeftModel
@@ -456,8 +496,10 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     if not Path(sft_run, "adapter_model.safetensors").is_file():
         raise FileNotFoundError(f"{sft_run} holds no SFT adapter (adapter_model.safetensors); pass the folder an "
                                 "sft run printed, e.g. --sft outputs/ch12-sft-001")
-    if run_info(sft_run).get("method", "sft") != "sft":
-        raise ValueError(f"{sft_run} is a {run_info(sft_run)['method']} run; dpo starts from an SFT run")
+    sft_info = _recorded(sft_run)
+    if sft_info.get("method", "sft") != "sft":
+        raise ValueError(f"{sft_run} is a {sft_info['method']} run; dpo starts from an SFT run")
+    model_name = _same_base(sft_run, sft_info.get("model"), model_name)
     if not is_finished(sft_run):
         raise ValueError(f"{sft_run} is unfinished (it holds INCOMPLETE.txt); finish it with `sft --resume "
                          f"{sft_run}`, then start dpo from it")
@@ -479,8 +521,8 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
                      **_common(pick_device(), precision, steps, batch_size, learning_rate, save_steps, seed))
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
-    _train(trainer, out, "dpo", settings=dict(sft=str(sft_run), model=model_name or "default", data=str(data),
-                                               steps=steps, rank=rank, learning_rate=learning_rate, beta=beta))
+    _train(trainer, out, "dpo", settings=dict(sft=str(sft_run), model=model_name, data=str(data), steps=steps,
+                                               rank=rank, learning_rate=_plain(learning_rate), beta=_plain(beta)))
     return trainer
 
 

@@ -573,3 +573,69 @@ def test_a_models_setting_that_names_one_model_says_so(monkeypatch):
     monkeypatch.setenv("LLM_LAB_MODELS_DIR", str(one))
     with pytest.raises(H.ModelNotFoundError, match="is one model's folder; set it to the folder that holds the models"):
         H.model_path("qwen2.5-tokenizer")
+
+
+def test_dpo_on_another_base_model_than_its_sft_run_is_refused_in_one_line(tmp_path):
+    """Seventh probe B1: `dpo --sft <SmolLM2 run> --model qwen...` printed a 193-line size-mismatch error."""
+    fake_run(tmp_path / "sft", [2], adapter=True, model="smollm2-135m-instruct")
+    with pytest.raises(ValueError, match="was trained on smollm2-135m-instruct.*leave out --model") as caught:
+        train.dpo(tmp_path / "sft", "qwen2.5-coder-0.5b-instruct", data=str(H.data_path("ch12_preferences_train.jsonl")))
+    assert len(str(caught.value)) < 300
+    assert train._same_base("r", "smollm2-135m-instruct", None) == "smollm2-135m-instruct"  # no --model: the SFT's
+    assert train._same_base("r", "smollm2-135m-instruct", str(H.model_path("smollm2-135m-instruct"))) == \
+        "smollm2-135m-instruct"  # the same model named by its folder
+
+
+def test_ctrl_c_while_saving_leaves_an_unfinished_run_and_says_when_it_stopped(data, tmp_path, monkeypatch):
+    """Seventh probe B2: Ctrl-C after training said "before training started; nothing was trained", and a run
+    stopped during the final check counted as finished without its loss record."""
+    calls = []
+
+    def interrupted_second_time(trainer, probe, method):
+        calls.append(method)
+        if len(calls) == 2:  # the check of the saved adapter, after training
+            raise KeyboardInterrupt
+        return 1.0
+
+    monkeypatch.setattr(train, "_batch_loss", interrupted_second_time)
+    with pytest.raises(train.RunInterrupted, match="stopped after training step 1, while saving and checking"):
+        train.sft(data=str(data), output=tmp_path / "run", steps=1, batch_size=2, max_length=64)
+    assert not H.is_finished(tmp_path / "run") and (tmp_path / "run" / "INCOMPLETE.txt").is_file()
+    assert train.main(["sft", "--resume", str(tmp_path / "run")]) == 2  # no checkpoint (save_steps unset): says so
+
+
+@pytest.mark.parametrize("path, error, pattern", [
+    ("", ValueError, "the run folder is empty"),
+    (None, TypeError, "pass the run folder as a path"),
+    ("no-such-run", FileNotFoundError, "does not exist; pass a run folder"),
+    ("a-file.txt", FileNotFoundError, "is a file, not a folder"),
+])
+def test_run_info_refuses_what_is_not_a_run_folder(path, error, pattern, tmp_path, monkeypatch):
+    """Seventh probe B3: H.run_info returned {} for a typo, '' and a file, so "no warning" read as good news."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file.txt").write_text("notes")
+    with pytest.raises(error, match=pattern):
+        H.run_info(path)
+
+
+def test_run_info_of_a_checkpoint_is_its_runs_record(tmp_path):
+    fake_run(tmp_path / "run", [2, 4], adapter=True, warning="the loss rose")
+    assert H.run_info(H.last_checkpoint(tmp_path / "run"))["warning"] == "the loss rose"
+    (tmp_path / "by-hand").mkdir()
+    assert H.run_info(tmp_path / "by-hand") == {}  # a folder made in a notebook records nothing: still {}
+
+
+def test_numpy_numbers_are_recorded_as_numbers_so_the_run_can_resume(data, tmp_path, monkeypatch):
+    """Seventh probe B4: learning_rate=np.float32(1e-3) was recorded as the text "0.001" and never resumed."""
+    import numpy as np
+
+    seen = {}
+
+    def record_only(trainer, out, method, checkpoint=None, settings=None):
+        seen.update(settings)
+
+    monkeypatch.setattr(train, "_train", record_only)
+    train.sft(data=str(data), output=tmp_path / "run", steps=np.int64(2), batch_size=2, max_length=64,
+              learning_rate=np.float32(1e-3))
+    assert type(seen["learning_rate"]) is float and type(seen["steps"]) is int
+    assert json.loads(json.dumps(seen, default=str))["learning_rate"] == pytest.approx(1e-3)
