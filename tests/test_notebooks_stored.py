@@ -102,7 +102,7 @@ def test_ch03b_checks_every_step_against_the_model_when_nbval_runs_it():
                   "check(h + mlp_out, x_out",  # the whole block
                   "check(logits, out.logits",  # all blocks
                   "check(zh_logits, zh_model(zh_ids).logits",  # the same code on Qwen
-                  "assert growth == [4 * c.num_hidden_layers * heads * hd] * len(growth)",  # attention work grows
+                  "assert with_cache == [2 * matrix_weights + per_context_token * (n + 1) for n in contexts]",  # grows
                   "assert e == heads * n * n * 4 and s == heads * n * hd * 4",  # eager vs SDPA memory
                   "assert sum(parts.values()) == total == sum(g.total for g in H.parameter_groups(model))"):
         assert claim in source, claim
