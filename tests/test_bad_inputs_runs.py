@@ -579,7 +579,8 @@ def test_dpo_on_another_base_model_than_its_sft_run_is_refused_in_one_line(tmp_p
     """Seventh probe B1: `dpo --sft <SmolLM2 run> --model qwen...` printed a 193-line size-mismatch error."""
     fake_run(tmp_path / "sft", [2], adapter=True, model="smollm2-135m-instruct")
     with pytest.raises(ValueError, match="was trained on smollm2-135m-instruct.*leave out --model") as caught:
-        train.dpo(tmp_path / "sft", "qwen2.5-coder-0.5b-instruct", data=str(H.data_path("ch12_preferences_train.jsonl")))
+        train.dpo(tmp_path / "sft", "qwen2.5-coder-0.5b-instruct",
+                  data=str(H.data_path("ch12_preferences_train.jsonl")))
     assert len(str(caught.value)) < 300
     assert train._same_base("r", "smollm2-135m-instruct", None) == "smollm2-135m-instruct"  # no --model: the SFT's
     assert train._same_base("r", "smollm2-135m-instruct", str(H.model_path("smollm2-135m-instruct"))) == \
