@@ -182,6 +182,16 @@ def run_info(run: Path | str) -> dict:
                                 "outputs/ch12-sft-001 (a training run prints its folder when it starts)")
     if re.fullmatch(r"checkpoint-\d+", folder.name) and not (folder / RUN_INFO).is_file():
         folder = folder.parent  # the record lives in the run folder, beside its checkpoints
+    record = folder / RUN_INFO
+    if record.is_file() and not _recorded(folder):  # present but cut short, not JSON, or not an object
+        try:
+            text = record.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            text = "unreadable"
+        if text not in ("{}",):
+            raise ValueError(f"{record} is damaged (not a JSON object), so this run's settings and any "
+                             "warning are unknown; train the run again, or delete the file if you made the "
+                             "folder by hand")
     return _recorded(folder)
 
 

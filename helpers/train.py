@@ -24,6 +24,7 @@ The notebook ch12b_fine_tuning.ipynb makes the same calls one cell at a time.
 from __future__ import annotations
 
 import argparse
+import numbers
 import os
 import sys
 from pathlib import Path
@@ -74,6 +75,11 @@ def check_settings(**settings) -> None:
                 raise ValueError(f"{name} must be an int from {lo:,} to {hi:,}{hint}, got {value!r}")
         elif name in ("learning_rate", "beta"):
             top = MAX_LEARNING_RATE if name == "learning_rate" else MAX_BETA
+            value = _plain(value)  # a numpy or torch scalar is its Python number
+            if isinstance(value, numbers.Number) and not isinstance(value, (int, float)) or \
+                    type(value).__name__ == "Decimal":  # Fraction, Decimal, complex: torch's optimizer cannot use them
+                raise ValueError(f"{name} must be a plain float such as {1e-3 if name == 'learning_rate' else 0.1}, "
+                                 f"got {type(value).__name__} {value!r}: pass float({name})")
             if not is_number(value) or not 0 < value <= top:  # False for nan and inf too
                 raise ValueError(f"{name} must be a number above 0 and at most {top:g}, got {value!r}"
                                  + (" (LoRA trains well at 1e-4 to 1e-3)" if name == "learning_rate" else ""))
@@ -490,6 +496,9 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     quiet_offline_defaults()
     check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
                    max_length=max_length, save_steps=save_steps, seed=seed)
+    # numpy / torch numbers as Python numbers: LoRA's config and the run record are written as JSON
+    steps, batch_size, learning_rate, beta, rank, max_length, save_steps, seed = (
+        _plain(v) for v in (steps, batch_size, learning_rate, beta, rank, max_length, save_steps, seed))
     rows = _load_rows(data, check_preference_rows)
     if not isinstance(sft_run, (str, os.PathLike)) or not os.fspath(sft_run).strip():
         raise TypeError(f"dpo starts from an SFT run folder, e.g. 'outputs/ch12-sft-001'; got {sft_run!r}")

@@ -12,9 +12,13 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from bad_input import assert_clear_error
 
 import helpers as H
@@ -640,3 +644,38 @@ def test_numpy_numbers_are_recorded_as_numbers_so_the_run_can_resume(data, tmp_p
               learning_rate=np.float32(1e-3))
     assert type(seen["learning_rate"]) is float and type(seen["steps"]) is int
     assert json.loads(json.dumps(seen, default=str))["learning_rate"] == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize("value", [Fraction(1, 1000), Decimal("0.001")])
+def test_a_learning_rate_torch_cannot_use_is_refused_before_anything_loads(value):
+    """Eighth probe: a Fraction learning rate loaded the model, then failed at the first optimizer step."""
+    with pytest.raises(ValueError, match="learning_rate must be a plain float such as 0.001.*float\\(learning_rate\\)"):
+        train.check_settings(learning_rate=value)
+    train.check_settings(learning_rate=np.float32(1e-3), beta=torch.tensor(0.1))  # these convert cleanly
+
+
+def test_dpo_records_numpy_numbers_as_numbers(tmp_path, monkeypatch):
+    """Eighth probe: dpo(steps=np.int64(1), rank=np.int64(4)) trained, then could not write LoRA's JSON config."""
+    seen = {}
+
+    def capture(rank):
+        seen["rank"] = rank
+        raise RuntimeError("stop before training")
+
+    fake_run(tmp_path / "sft", [2], adapter=True, model="smollm2-135m-instruct")
+    monkeypatch.setattr(train, "merged_sft_model", lambda run, name: (None, None, None))
+    monkeypatch.setattr(train, "_check_prompt_lengths", lambda rows, tokenizer, max_length: None)
+    monkeypatch.setattr(train, "lora_config", capture)
+    with pytest.raises(RuntimeError, match="stop before training"):
+        train.dpo(tmp_path / "sft", data=str(H.data_path("ch12_preferences_train.jsonl")), steps=np.int64(1),
+                  rank=np.int64(4))
+    assert seen["rank"] == 4 and type(seen["rank"]) is int
+
+
+@pytest.mark.parametrize("content", ['{"method": "sft", "rank"', "[1, 2]", "not json"])
+def test_run_info_says_a_damaged_record_is_damaged(content, tmp_path):
+    """Eighth probe: a cut-short LLM_LAB_RUN.json read as "a run with no warning"."""
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "LLM_LAB_RUN.json").write_text(content)
+    with pytest.raises(ValueError, match="is damaged \\(not a JSON object\\)"):
+        H.run_info(tmp_path / "run")
