@@ -487,7 +487,15 @@ def merged_sft_model(sft_run, model_name=None):
     from peft import PeftModel
 
     model, tokenizer, _, precision = load(model_name)
-    return PeftModel.from_pretrained(model, str(sft_run)).merge_and_unload(), tokenizer, precision
+    try:
+        adapted = PeftModel.from_pretrained(model, str(sft_run))
+    except RuntimeError as err:  # a 190-line list of shape mismatches: another base model
+        if "size mismatch" not in str(err):
+            raise
+        raise ValueError(f"the adapter in {sft_run} was trained on another base model than "
+                         f"{model_name or 'the default model'} (its shapes do not fit); pass the SFT run's "
+                         "model with --model") from None
+    return adapted.merge_and_unload(), tokenizer, precision
 
 
 def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output=None, overwrite=False, steps=20,

@@ -679,3 +679,13 @@ def test_run_info_says_a_damaged_record_is_damaged(content, tmp_path):
     (tmp_path / "run" / "LLM_LAB_RUN.json").write_text(content)
     with pytest.raises(ValueError, match="is damaged \\(not a JSON object\\)"):
         H.run_info(tmp_path / "run")
+
+
+def test_dpo_from_an_unrecorded_sft_run_on_another_model_says_so_in_one_line(data, tmp_path):
+    """Eighth probe's open question: an SFT run with no LLM_LAB_RUN.json (made by hand), then another --model."""
+    train.sft(data=str(data), output=tmp_path / "sft", steps=1, batch_size=2, max_length=64)
+    (tmp_path / "sft" / "LLM_LAB_RUN.json").unlink()  # as a run saved from a notebook would be
+    with pytest.raises(ValueError, match="trained on another base model than qwen2.5-coder-0.5b-instruct") as caught:
+        train.dpo(tmp_path / "sft", "qwen2.5-coder-0.5b-instruct",
+                  data=str(H.data_path("ch12_preferences_train.jsonl")))
+    assert len(str(caught.value)) < 400
