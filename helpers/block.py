@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .checks import short_repr
+from .checks import int_in, short_repr
 from .render import HtmlView, content_id, esc
 
 ATTENTION_COLOUR, MLP_COLOUR, RESIDUAL_COLOUR = "#dbe7f7", "#fbe0c8", "#e2f0cb"
@@ -68,7 +68,7 @@ def _steps(s: dict, t: int) -> list[tuple[str, str, str, str]]:
 
 def block_diagram(model, tokens: int = 5) -> HtmlView:
     """Every step of one decoder block, top to bottom, with the shape of its output for `tokens` tokens."""
-    if isinstance(tokens, bool) or not isinstance(tokens, numbers.Integral) or not 1 <= tokens <= 1_000_000:
+    if not int_in(tokens, 1, 1_000_000):
         raise ValueError(f"tokens must be an int from 1 to 1,000,000 (the prompt's length, e.g. "
                          f"input_ids.shape[1]), got {short_repr(tokens)}")
     layout = _layout(model)
@@ -120,7 +120,7 @@ def plot_rope(inv_freq, positions: int = 64, *, title: str | None = None):
     from .render import mpl_text
 
     speeds = _floats("inv_freq", inv_freq)
-    if isinstance(positions, bool) or not isinstance(positions, numbers.Integral) or not 2 <= positions <= 100_000:
+    if not int_in(positions, 2, 100_000):
         raise ValueError(f"positions must be an int from 2 to 100,000 (how many token positions to draw), "
                          f"got {short_repr(positions)}")
     use_cjk_font()
@@ -217,7 +217,7 @@ def _qkv(records, layer):
     if isinstance(records, (str, bytes, dict)) or not hasattr(records, "__len__") or len(records) == 0:
         raise TypeError("records must be the list the hand-written forward pass fills: one (q, k, v) per layer, "
                         f"q of shape (1, heads, tokens, head size) after RoPE; got {short_repr(records)}")
-    if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or not 0 <= layer < len(records):
+    if not int_in(layer, 0, len(records) - 1):
         raise ValueError(f"layer must be an int in 0..{len(records) - 1} (one per block), got {short_repr(layer)}")
     entry = records[layer]
     if not (isinstance(entry, (tuple, list)) and len(entry) == 3 and all(isinstance(t, torch.Tensor) for t in entry)):
@@ -242,7 +242,7 @@ def attention_row(records, layer: int, head: int, query: int) -> dict:
     q, k, v = _qkv(records, layer)
     heads, tokens, size = q.shape[1], q.shape[2], q.shape[3]
     for name, value, top in (("head", head, heads), ("query", query, tokens)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < top:
+        if not int_in(value, 0, top - 1):
             raise ValueError(f"{name} must be an int in 0..{top - 1}, got {short_repr(value)}")
     kv_head = head // (heads // k.shape[1])  # query heads 0..g-1 share KV head 0, and so on (repeat_kv)
     dots = k[0, kv_head] @ q[0, head, query]  # (T,)

@@ -333,18 +333,17 @@ class AttentionExplorer(_Widget):
 
         q, _, _ = _qkv(records, 0)
         self.records, self.tokens = records, list(tokens)
-        attention_row_html(records, self.tokens, 0, 0, len(self.tokens) - 1)  # checks tokens before any widget
+        first = attention_row_html(records, self.tokens, 0, 0, len(self.tokens) - 1)  # bad input raises here
         style = {"description_width": "60px"}
         self.layer = W.IntSlider(value=0, min=0, max=len(records) - 1, description="layer", style=style)
         self.head = W.IntSlider(value=0, min=0, max=q.shape[1] - 1, description="head", style=style)
         self.query = W.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(self.tokens)],
                                 value=len(self.tokens) - 1, description="query", style=style)
-        self.view = W.HTML()
+        self.view = W.HTML(first)
         for control in (self.layer, self.head, self.query):
             control.observe(lambda _change: self.update(), names="value")
         title = W.HTML("<b>Attention explorer（注意力探索器）</b>: one query token's scores, mask, softmax and output")
         self.widget = W.VBox([title, W.HBox([self.layer, self.head, self.query]), self.view])
-        self.update()
 
     def update(self) -> None:
         from .block import attention_row_html

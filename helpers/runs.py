@@ -137,8 +137,7 @@ def _check_writable(path: Path) -> None:
 def mark_started(run: Path | str, method: str, settings: dict | None = None) -> None:
     """Record what the run is (LLM_LAB_RUN.json, kept) and mark it unfinished (INCOMPLETE.txt) until mark_finished."""
     run = Path(run)
-    info = {"method": method, **(settings or {})}
-    (run / RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    _write_record(run, {"method": method, **(settings or {})})
     how = (f"If it holds a checkpoint-N folder with trainer_state.json, continue it with:\n"
            f"    python -m helpers.train sft --resume {run}\nIf it holds none, start the run again.\n"
            if method == "sft" else "Start it again to get its adapter.\n")
@@ -151,19 +150,36 @@ def mark_finished(run: Path | str) -> None:
     Path(run, INCOMPLETE).unlink(missing_ok=True)
 
 
-def record_in_run_info(run: Path | str, **fields) -> None:
-    """Add fields to a run's LLM_LAB_RUN.json (a warning, a measured loss), so whoever loads the run sees them."""
-    info = {**_recorded(run), **fields}
+def _write_record(run: Path | str, info: dict) -> None:
     Path(run, RUN_INFO).write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
 
 
-def _recorded(run: Path | str) -> dict:
-    """What LLM_LAB_RUN.json holds, {} when it is absent or unreadable (the training code's lenient read)."""
+def record_in_run_info(run: Path | str, **fields) -> None:
+    """Add fields to a run's LLM_LAB_RUN.json (a warning, a measured loss), so whoever loads the run sees them."""
+    _write_record(run, {**_recorded(run), **fields})
+
+
+def _read_record(run: Path | str) -> dict | None:
+    """What LLM_LAB_RUN.json holds; None when there is none; ValueError when it is not a JSON object."""
+    path = Path(run, RUN_INFO)
+    if not path.is_file():
+        return None
     try:
-        info = json.loads(Path(run, RUN_INFO).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        info = None
+    if not isinstance(info, dict):
+        raise ValueError(f"{path} is damaged (not a JSON object), so this run's settings and any warning are "
+                         "unknown; train the run again, or delete the file if you made the folder by hand")
+    return info
+
+
+def _recorded(run: Path | str) -> dict:
+    """What LLM_LAB_RUN.json holds, {} when it is absent or damaged (the training code's lenient read)."""
+    try:
+        return _read_record(run) or {}
+    except ValueError:
         return {}
-    return info if isinstance(info, dict) else {}
 
 
 def run_info(run: Path | str) -> dict:
@@ -182,17 +198,7 @@ def run_info(run: Path | str) -> dict:
                                 "outputs/ch12-sft-001 (a training run prints its folder when it starts)")
     if re.fullmatch(r"checkpoint-\d+", folder.name) and not (folder / RUN_INFO).is_file():
         folder = folder.parent  # the record lives in the run folder, beside its checkpoints
-    record = folder / RUN_INFO
-    if record.is_file() and not _recorded(folder):  # present but cut short, not JSON, or not an object
-        try:
-            text = record.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            text = "unreadable"
-        if text not in ("{}",):
-            raise ValueError(f"{record} is damaged (not a JSON object), so this run's settings and any "
-                             "warning are unknown; train the run again, or delete the file if you made the "
-                             "folder by hand")
-    return _recorded(folder)
+    return _read_record(folder) or {}
 
 
 def is_finished(run: Path | str) -> bool:

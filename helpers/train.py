@@ -60,11 +60,14 @@ class NonFiniteError(RuntimeError):
     """The loss or a trained weight became NaN or inf: training stopped before saving it."""
 
 
-def check_settings(**settings) -> None:
+def check_settings(**settings) -> dict:
     """Refuse a number out of its range with one line naming the setting, before any data or model loads.
+    Returns the settings as plain Python numbers (a numpy or torch scalar as its int or float), which is
+    what LoRA's JSON config and the run record can hold.
 
     Example: check_settings(steps=0) -> ValueError("steps must be an int from 1 to 100,000, got 0 ...").
     """
+    settings = {name: _plain(value) for name, value in settings.items()}
     for name, value in settings.items():
         if value is None:
             continue
@@ -75,14 +78,13 @@ def check_settings(**settings) -> None:
                 raise ValueError(f"{name} must be an int from {lo:,} to {hi:,}{hint}, got {value!r}")
         elif name in ("learning_rate", "beta"):
             top = MAX_LEARNING_RATE if name == "learning_rate" else MAX_BETA
-            value = _plain(value)  # a numpy or torch scalar is its Python number
-            if isinstance(value, numbers.Number) and not isinstance(value, (int, float)) or \
-                    type(value).__name__ == "Decimal":  # Fraction, Decimal, complex: torch's optimizer cannot use them
+            if isinstance(value, numbers.Number) and not isinstance(value, (int, float)):  # Fraction, Decimal
                 raise ValueError(f"{name} must be a plain float such as {1e-3 if name == 'learning_rate' else 0.1}, "
                                  f"got {type(value).__name__} {value!r}: pass float({name})")
             if not is_number(value) or not 0 < value <= top:  # False for nan and inf too
                 raise ValueError(f"{name} must be a number above 0 and at most {top:g}, got {value!r}"
                                  + (" (LoRA trains well at 1e-4 to 1e-3)" if name == "learning_rate" else ""))
+    return settings
 
 
 def load(model_name: str | None = None, precision: str | None = None, *, trust_remote_code: bool | None = None,
@@ -367,12 +369,12 @@ def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> N
     try:  # the run is finished only once its adapter is saved and judged, and the verdict recorded
         _save(trainer, trainer.processing_class, out)
         after = _batch_loss(trainer, probe, method)
-        record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)})
         warning = None
         if after > before:  # the saved adapter is worse than the start on data it trained on
             warning = (f"on the first training batches the loss rose from {before:.2f} before training to "
                        f"{after:.2f} with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)")
-            record_in_run_info(out, warning=warning)  # a notebook that loads this adapter sees it in H.run_info(run)
+        verdict = {"warning": warning} if warning else {}  # kept for a notebook that loads it: H.run_info(run)
+        record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)}, **verdict)
         mark_finished(out)
     except KeyboardInterrupt:
         raise RunInterrupted(f"stopped after training step {trainer.state.global_step}, while saving and checking the "
@@ -502,11 +504,9 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
         batch_size=4, learning_rate=3e-4, beta=0.1, rank=8, max_length=128, save_steps=None, seed=0, callbacks=()):
     """DPO with a fresh LoRA adapter on the merged SFT model; the frozen SFT model is the reference."""
     quiet_offline_defaults()
-    check_settings(steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
-                   max_length=max_length, save_steps=save_steps, seed=seed)
-    # numpy / torch numbers as Python numbers: LoRA's config and the run record are written as JSON
-    steps, batch_size, learning_rate, beta, rank, max_length, save_steps, seed = (
-        _plain(v) for v in (steps, batch_size, learning_rate, beta, rank, max_length, save_steps, seed))
+    steps, batch_size, learning_rate, beta, rank, max_length, save_steps, seed = check_settings(
+        steps=steps, batch_size=batch_size, learning_rate=learning_rate, beta=beta, rank=rank,
+        max_length=max_length, save_steps=save_steps, seed=seed).values()
     rows = _load_rows(data, check_preference_rows)
     if not isinstance(sft_run, (str, os.PathLike)) or not os.fspath(sft_run).strip():
         raise TypeError(f"dpo starts from an SFT run folder, e.g. 'outputs/ch12-sft-001'; got {sft_run!r}")
@@ -539,7 +539,7 @@ def dpo(sft_run, model_name=None, *, data="ch12_preferences_train.jsonl", output
     trainer = DPOTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
                          peft_config=peft_config, callbacks=[*callbacks, finite_guard()])
     _train(trainer, out, "dpo", settings=dict(sft=str(sft_run), model=model_name, data=str(data), steps=steps,
-                                               rank=rank, learning_rate=_plain(learning_rate), beta=_plain(beta)))
+                                               rank=rank, learning_rate=learning_rate, beta=beta))
     return trainer
 
 
