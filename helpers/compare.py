@@ -24,12 +24,25 @@ class TokenizerRow:
     n_tokens: int  # all tokens, the special ones a tokenizer adds ([CLS], [SEP]) included
     n_chars: int
     pieces: list[Piece]
+    lost_chars: int = 0  # characters of the text that came out as the unknown token ([UNK]): text the model never sees
 
     @property
     def chars_per_token(self) -> float | None:
-        """Characters per *text* token (special tokens not counted), as in plot_tokens_per_char."""
+        """*Kept* characters per text token: special tokens ([UNK] among them) and the text lost to [UNK] not counted.
+
+        A tokenizer that turns most of a text into [UNK] would otherwise look the most compact.
+        """
         n_text = sum(not p.special for p in self.pieces) if len(self.pieces) == self.n_tokens else self.n_tokens
-        return self.n_chars / n_text if n_text else None
+        return (self.n_chars - self.lost_chars) / n_text if n_text else None
+
+    @property
+    def lost_share(self) -> float:
+        """The fraction of the text's characters lost to [UNK] (0 for a byte-level tokenizer)."""
+        return self.lost_chars / self.n_chars if self.n_chars else 0.0
+
+    def lost_text(self) -> str:
+        """'27 (62 %)' for a row that lost text to [UNK], '0' for one that lost none."""
+        return f"{self.lost_chars:,} ({self.lost_share:.0%})".replace("%", " %") if self.lost_chars else "0"
 
 
 def _named(tokenizers) -> dict:
@@ -52,6 +65,21 @@ def _named(tokenizers) -> dict:
     return named
 
 
+def lost_chars(tokenizer, text: str) -> int:
+    """How many characters of `text` the tokenizer turns into its unknown token ([UNK]).
+
+    Read from the offsets a fast tokenizer returns: each [UNK] covers a span of the text. The
+    unknown token typed literally into the text is not lost. 0 for a tokenizer that has no
+    unknown token or cannot give offsets.
+    """
+    unk, unk_id = getattr(tokenizer, "unk_token", None), getattr(tokenizer, "unk_token_id", None)
+    if unk_id is None or not text or not getattr(tokenizer, "is_fast", False):
+        return 0
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return sum(end - start for i, (start, end) in zip(enc.input_ids, enc.offset_mapping, strict=True)
+               if i == unk_id and text[start:end] != unk)
+
+
 def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
     """The data behind compare_tokenizers, one row per tokenizer. Special tokens are included."""
     if not isinstance(text, str):
@@ -59,12 +87,13 @@ def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
     rows = []
     for name, tok in _named(tokenizers).items():
         ids = encode(tok, text)
-        rows.append(TokenizerRow(name, len(tok), len(ids), len(text), token_pieces(tok, ids)))
+        rows.append(TokenizerRow(name, len(tok), len(ids), len(text), token_pieces(tok, ids), lost_chars(tok, text)))
     return rows
 
 
 def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> HtmlView:
-    """One table: tokenizer, vocabulary size, token count, characters per token, and the chips.
+    """One table: tokenizer, vocabulary size, token count, text lost to [UNK], kept characters per
+    token, and the chips.
 
     `limit` is how many chips each row shows (0: none, only the counts).
     """
@@ -73,13 +102,16 @@ def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> Html
     cell = "border-top:1px solid #dddddd;padding:4px 8px;vertical-align:top;text-align:{};"
     head = "".join(f"<th style='{cell.format(a)}'>{h}</th>" for h, a in
                    [("tokenizer", "left"), ("vocabulary", "right"), ("tokens", "right"),
-                    ("chars / text token", "right"), ("how it splits the text", "left")])
+                    ("chars lost to [UNK]", "right"), ("kept chars / text token", "right"),
+                    ("how it splits the text", "left")])
     body = ""
     for r in rows:
-        cpt = f"{r.chars_per_token:.2f}" if r.chars_per_token else "–"
+        cpt = f"{r.chars_per_token:.2f}" if r.chars_per_token is not None else "–"
+        lost_style = "color:#b00020;font-weight:600;" if r.lost_chars else ""
         body += (f"<tr><td style='{cell.format('left')}font-weight:600;'>{esc(r.name)}</td>"
                  f"<td style='{cell.format('right')}'>{r.vocab_size:,}</td>"
                  f"<td style='{cell.format('right')}'>{r.n_tokens:,}</td>"
+                 f"<td style='{cell.format('right')}{lost_style}'>{esc(r.lost_text())}</td>"
                  f"<td style='{cell.format('right')}'>{cpt}</td>"
                  f"<td style='{cell.format('left')}'>{chips_html(r.pieces, limit)}</td></tr>")
     note = "" if text.strip() else "<div style='font-style:italic;'>The text is empty or only whitespace.</div>"
@@ -87,8 +119,14 @@ def compare_tokenizers(text: str, tokenizers, *, limit: int = MAX_CHIPS) -> Html
     html_text = (f"<div id='{element_id}'>{note}<table style='border-collapse:collapse;'>"
                  f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
     plain = "\n".join(f"{r.name}: {r.n_tokens} tokens, vocabulary {r.vocab_size:,}, "
-                      f"{r.chars_per_token or 0:.2f} chars/token" for r in rows)
+                      f"{_plain_cpt(r)} kept chars/token"
+                      + (f", {r.lost_text()} chars lost to [UNK]" if r.lost_chars else "") for r in rows)
     return HtmlView(html_text, plain)
+
+
+def _plain_cpt(row: TokenizerRow) -> str:
+    """The plain-text twin of the table's cell: the same '–' where there is no text token."""
+    return f"{row.chars_per_token:.2f}" if row.chars_per_token is not None else "–"
 
 
 def tokens_per_char(texts: dict[str, str], tokenizers) -> dict[str, dict[str, float]]:
@@ -105,13 +143,19 @@ def tokens_per_char(texts: dict[str, str], tokenizers) -> dict[str, dict[str, fl
 
 
 def plot_tokens_per_char(texts: dict[str, str], tokenizers, *, title: str | None = None):
-    """Grouped bars: tokens per character of each text under each tokenizer (lower = more compact)."""
+    """Grouped bars: tokens per character of each text under each tokenizer (lower = more compact).
+
+    A bar whose tokenizer lost text to [UNK] says how much under its value: few tokens per
+    character mean nothing when the characters were thrown away.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
     from .fonts import use_cjk_font
 
     data = tokens_per_char(texts, tokenizers)
+    named = _named(tokenizers)
+    lost = {n: {label: lost_chars(tok, t) / len(t) for label, t in texts.items()} for n, tok in named.items()}
     names, labels = list(data), list(texts)
     use_cjk_font()
     x = np.arange(len(names))
@@ -120,7 +164,8 @@ def plot_tokens_per_char(texts: dict[str, str], tokenizers, *, title: str | None
     for i, label in enumerate(labels):
         values = [data[n][label] for n in names]
         bars = ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=mpl_text(label))
-        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+        notes = [f"\n{lost[n][label]:.0%} [UNK]" if lost[n][label] else "" for n in names]
+        ax.bar_label(bars, fontsize=8, labels=[f"{v:.2f}{note}" for v, note in zip(values, notes, strict=True)])
     ax.set_xticks(x, [mpl_text(n) for n in names])
     ax.set_ylabel("tokens per character")
     ax.set_title(mpl_text(title) if title else "Tokens per character（每个字符的词元数）: lower is more compact")

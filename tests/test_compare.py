@@ -136,3 +136,32 @@ def test_learned_merges_of_a_byte_level_tokenizer_are_readable(smol_tokenizer):
 def test_learned_merges_refuses_wordpiece(bert_tokenizer):
     with pytest.raises(ValueError, match="only BPE"):
         H.learned_merges(bert_tokenizer)
+
+
+def test_text_lost_to_unk_is_not_counted_as_compression(four_tokenizers):
+    """BERT turns most Chinese characters into [UNK]: that text is lost, not compressed."""
+    rows = {r.name: r for r in H.tokenizer_rows(CHINESE, four_tokenizers)}
+    bert = rows["BERT"]
+    assert bert.lost_chars > len(CHINESE) / 2
+    n_unk = sum(p.id == four_tokenizers["BERT"].unk_token_id for p in bert.pieces)
+    # kept characters over the tokens that carry text: not [CLS], [SEP] or [UNK]
+    assert bert.chars_per_token == pytest.approx((len(CHINESE) - bert.lost_chars) / (bert.n_tokens - 2 - n_unk))
+    assert bert.chars_per_token < rows["Qwen2.5"].chars_per_token  # raw chars/token would rank BERT first
+    assert all(rows[n].lost_chars == 0 for n in ("SmolLM2", "Qwen2.5", "GPT-4"))  # byte-level: nothing lost
+    view = H.compare_tokenizers(CHINESE, four_tokenizers)
+    assert f"{bert.lost_chars} (" in view.html and "chars lost to [UNK]" in view.html
+    assert f"{bert.lost_chars} (" in view.text
+
+
+def test_unk_typed_into_the_text_is_not_lost(four_tokenizers):
+    from helpers.compare import lost_chars
+
+    bert = four_tokenizers["BERT"]
+    assert lost_chars(bert, "a [UNK] b") == 0
+    assert lost_chars(bert, "a 🎵 b") == 1
+
+
+def test_plain_text_says_dash_where_the_table_does(four_tokenizers):
+    """No text token (an empty text): the table shows '–', and so must the plain-text fallback."""
+    view = H.compare_tokenizers("", four_tokenizers)
+    assert "0.00" not in view.text and "– kept chars/token" in view.text
