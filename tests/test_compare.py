@@ -39,19 +39,6 @@ def test_byte_level_chips_round_trip_to_the_original_text(four_tokenizers, name,
     assert b"".join(label_bytes(p.text) for p in pieces).decode() == text
 
 
-def test_gpt4_tokenizer_matches_tiktoken(gpt4_tokenizer):
-    import tiktoken
-    from tiktoken.load import load_tiktoken_bpe
-
-    from helpers.fetch import CL100K_PATTERN, CL100K_SPECIAL
-
-    bpe = next((H.model_path("cl100k-base") / "tiktoken").glob("*.tiktoken"))
-    enc = tiktoken.Encoding("cl100k", pat_str=CL100K_PATTERN, mergeable_ranks=load_tiktoken_bpe(str(bpe)),
-                            special_tokens=CL100K_SPECIAL)
-    for text in [BOOK_TEXT, CHINESE, "def f(x):\n    return x ** 2  # comment", "I'll say it's 2024!!!"]:
-        assert gpt4_tokenizer(text).input_ids == enc.encode(text)
-
-
 def test_vocabulary_sizes_are_the_real_ones(four_tokenizers):
     rows = {r.name: r.vocab_size for r in H.tokenizer_rows("x", four_tokenizers)}
     assert rows == {"SmolLM2": 49_152, "BERT": 30_522, "Qwen2.5": 151_669, "GPT-4": 100_261}
