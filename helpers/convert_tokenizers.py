@@ -17,10 +17,11 @@ Nothing here runs when a notebook loads a tokenizer; it only reads what this wro
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import shutil
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -206,18 +207,9 @@ def _first(fields, number: int, default):
     return next((v for n, v in fields if n == number), default)
 
 
-@dataclass
-class _Spec:
-    """The few fields of a SentencePiece ModelProto that a conversion reads (sentencepiece_model.proto)."""
-
-    # ModelProto.pieces: piece, score, type (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte)
-    pieces: list = field(default_factory=list)
-    trainer_spec: SimpleNamespace = None
-    normalizer_spec: SimpleNamespace = None
-
-
-def read_sentencepiece(path: Path) -> _Spec:
-    """A SentencePiece .model file as the attribute tree transformers' converter reads.
+def read_sentencepiece(path: Path) -> SimpleNamespace:
+    """A SentencePiece .model file as the attribute tree transformers' converter reads
+    (`.pieces[i].piece / .score / .type`, `.trainer_spec.*`, `.normalizer_spec.*`).
 
     Field numbers from sentencepiece_model.proto: ModelProto 1 pieces, 2 trainer_spec,
     3 normalizer_spec; SentencePiece 1 piece, 2 score, 3 type; TrainerSpec 3 model_type,
@@ -238,8 +230,8 @@ def read_sentencepiece(path: Path) -> _Spec:
         raise ConversionError(f"{path}: not a SentencePiece model (the protobuf does not parse)") from None
     if not pieces:
         raise ConversionError(f"{path}: a SentencePiece model with no pieces")
-    return _Spec(
-        pieces=pieces,
+    return SimpleNamespace(
+        pieces=pieces,  # type: 1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte
         trainer_spec=SimpleNamespace(
             model_type=int(_first(trainer, 3, 1)), split_digits=bool(_first(trainer, 25, 0)),
             byte_fallback=bool(_first(trainer, 35, 0)), unk_id=int(_first(trainer, 40, 0)),
@@ -309,8 +301,6 @@ def read_blingfire_i2w(data: bytes) -> list[str]:
 
 def convert_bert_vocab(i2w_file: Path, out: Path, *, expected_sha256: str | None, lowercase: bool = False) -> None:
     """Save BERT's WordPiece vocabulary (rebuilt from BlingFire's table) as a transformers folder."""
-    import hashlib
-
     from transformers import BertTokenizer
 
     lines = read_blingfire_i2w(Path(i2w_file).read_bytes())

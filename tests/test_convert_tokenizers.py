@@ -5,12 +5,13 @@ The first half reads what `make models` installed (real files, no network); the 
 broken inputs.
 """
 
+import functools
 import struct
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import BOOK_TEXT
+from conftest import BOOK_TEXT, _tokenizer
 
 import helpers as H
 from helpers import convert_tokenizers as C
@@ -22,10 +23,7 @@ TEXTS = [BOOK_TEXT, "大型语言模型正在改变我们学习和工作的方�
          "CamelCase HTTPServer iPhone", "😀👍🏽 emoji and 한국어 and русский"]
 
 
-def _tok(name):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(H.model_path(name))
+_tok = functools.cache(_tokenizer)  # o200k's tokenizer.json is 31 MB: load each once
 
 
 @pytest.mark.parametrize("name", ["r50k-base", "cl100k-base", "o200k-base"])
@@ -156,3 +154,8 @@ def test_installed_folders_keep_the_original_file_beside_the_conversion():
     assert list((H.model_path("o200k-base") / "tiktoken").glob("*.tiktoken"))
     assert (H.model_path("bert-base-cased-tokenizer") / "blingfire" / "bert_base_cased_tok.i2w").is_file()
     assert Path(H.model_path("mistral-7b-tokenizer") / "sentencepiece" / "tokenizer.model.v1").is_file()
+
+
+def test_every_tiktoken_artifact_has_its_encoding_spelled_out():
+    tiktoken_artifacts = {n for n, a in BUNDLED.items() if a.conversion == "tiktoken-to-transformers"}
+    assert tiktoken_artifacts == set(C.TIKTOKEN_ENCODINGS)
