@@ -22,18 +22,19 @@ class TokenizerRow:
     name: str
     vocab_size: int  # len(tokenizer): base vocabulary plus added special tokens
     n_tokens: int  # all tokens, the special ones a tokenizer adds ([CLS], [SEP]) included
+    n_text_tokens: int  # the tokens spent on the text: without the added [CLS] / [SEP], with every [UNK]
     n_chars: int
     pieces: list[Piece]
     lost_chars: int = 0  # characters of the text that came out as the unknown token ([UNK]): text the model never sees
 
     @property
     def chars_per_token(self) -> float | None:
-        """*Kept* characters per text token: special tokens ([UNK] among them) and the text lost to [UNK] not counted.
+        """*Kept* characters per token spent on the text: an [UNK] costs a token and keeps nothing.
 
-        A tokenizer that turns most of a text into [UNK] would otherwise look the most compact.
+        Counting every character as kept would let a tokenizer that turns most of a text into
+        [UNK] look as compact as one that keeps it all. None for a text that got no tokens.
         """
-        n_text = sum(not p.special for p in self.pieces) if len(self.pieces) == self.n_tokens else self.n_tokens
-        return (self.n_chars - self.lost_chars) / n_text if n_text else None
+        return (self.n_chars - self.lost_chars) / self.n_text_tokens if self.n_text_tokens else None
 
     @property
     def lost_share(self) -> float:
@@ -87,7 +88,9 @@ def tokenizer_rows(text: str, tokenizers) -> list[TokenizerRow]:
     rows = []
     for name, tok in _named(tokenizers).items():
         ids = encode(tok, text)
-        rows.append(TokenizerRow(name, len(tok), len(ids), len(text), token_pieces(tok, ids), lost_chars(tok, text)))
+        n_text = len(encode(tok, text, add_special_tokens=False))
+        rows.append(TokenizerRow(name, len(tok), len(ids), n_text, len(text), token_pieces(tok, ids),
+                                 lost_chars(tok, text)))
     return rows
 
 
