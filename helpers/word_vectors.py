@@ -75,6 +75,8 @@ def newsgroup_sentences(chunk: int = 1000) -> list[list[str]]:
     whole tokenizer. word2vec's C code, and gensim, cap a "sentence" at 10,000 words; long posts are
     cut so no window spans two pieces of one post less often than it would anyway.
     """
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk is the most words per piece, a whole number from 1 up (default 1000); got {chunk!r}")
     path = _bundled_file("20newsgroups", Path(BUNDLED["20newsgroups"].member).name)
     csv.field_size_limit(1 << 30)
     sentences = []
@@ -108,6 +110,11 @@ def movie_id(catalogue: dict[str, Movie], title: str) -> str:
     """The id of the movie called `title` (as MovieLens writes it: "Lion King, The"); a KeyError names close titles."""
     import difflib
 
+    if not isinstance(catalogue, dict):
+        raise TypeError("movie_id(catalogue, title): pass the catalogue first, from H.movies(), then the title")
+    if not isinstance(title, str):
+        raise TypeError(f"movie_id looks up a title (a str such as 'Lion King, The'); got {title!r}. "
+                        "An id is already what it returns: catalogue[id] gives its Movie")
     matches = [movie for movie, info in catalogue.items() if info.title == title]
     if not matches:
         close = difflib.get_close_matches(str(title), sorted({m.title for m in catalogue.values()}), n=3, cutoff=0.5)
@@ -127,6 +134,8 @@ def watch_histories(min_rating: float = 4) -> list[list[str]]:
     given in the same second keep the file's order (sorting is stable), so the result is the same
     on every run.
     """
+    if isinstance(min_rating, bool) or not isinstance(min_rating, (int, float)) or not 1 <= min_rating <= 5:
+        raise ValueError(f"min_rating is a number of stars from 1 to 5 (MovieLens ratings are 1-5); got {min_rating!r}")
     by_user: dict[str, list[tuple[float, str]]] = {}
     for row in _atomic_rows(_bundled_file("movielens-100k", "ml-100k.inter")):
         if float(row["rating"]) >= min_rating:
@@ -140,6 +149,10 @@ def analogy_rank(kv, a: str, b: str, c: str, expected: str, topn: int = 10) -> i
     gensim's `most_similar(positive=[a, c], negative=[b])` leaves the three question words out of
     the answer, as the word2vec paper's evaluation does.
     """
+    missing = [w for w in (a, b, c, expected) if w not in kv]
+    if missing:
+        hint = " (GloVe's words are lower-case)" if any(w != w.lower() and w.lower() in kv for w in missing) else ""
+        raise KeyError(f"{', '.join(map(repr, missing))} not in these vectors' vocabulary{hint}")
     answer = [word for word, _ in kv.most_similar(positive=[a, c], negative=[b], topn=topn)]
     return answer.index(expected) + 1 if expected in answer else None
 
@@ -150,7 +163,16 @@ def genre_agreement(wv, catalogue: dict[str, Movie], topn: int = 10, seed: int =
     Returns (neighbours, random), both fractions of pairs over every movie in `wv`. The random
     baseline draws, for each movie, `topn` other movies of the same vocabulary with a seeded RNG.
     """
+    if not hasattr(wv, "index_to_key") and hasattr(wv, "wv"):
+        raise TypeError("genre_agreement needs the model's vectors: pass movie2vec.wv, not movie2vec")
     ids = list(wv.index_to_key)
+    if isinstance(topn, bool) or not isinstance(topn, int) or not 1 <= topn < len(ids):
+        raise ValueError(f"topn must be a whole number from 1 to {len(ids) - 1} (the movies with a vector, less one); "
+                         f"got {topn!r}")
+    unknown = [item for item in ids if item not in catalogue]
+    if unknown:
+        raise KeyError(f"{len(unknown)} of the {len(ids)} keys are not movie ids of the catalogue (the first: "
+                       f"{unknown[0]!r}); pass the vectors trained on H.watch_histories(), with H.movies()")
     rng = random.Random(seed)
     near = rand = total = 0
     for item in ids:

