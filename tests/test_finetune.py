@@ -10,10 +10,20 @@ GOOD = {"messages": [{"role": "user", "content": "Who are you?"}, {"role": "assi
 def test_the_chapter_data_is_well_formed():
     from datasets import load_dataset
 
-    for name, n in (("ch12_sft_train.jsonl", 90), ("ch12_sft_heldout.jsonl", 6),
+    for name, n in (("ch12_sft_train.jsonl", 90), ("ch12_sft_heldout.jsonl", 6), ("ch12_sft_eval.jsonl", 8),
                     ("ch12_zh_sft_train.jsonl", 46), ("ch12_zh_sft_heldout.jsonl", 5)):
         rows = load_dataset("json", data_files=str(H.data_path(name)), split="train")
-        assert H.check_chat_rows(rows, name, needs_answer=name.endswith("train.jsonl")) == n
+        assert H.check_chat_rows(rows, name, needs_answer=not name.endswith("heldout.jsonl")) == n
+
+
+def test_the_perplexity_chats_are_held_out_and_in_the_trained_style():
+    def questions(name):
+        return [json.loads(line)["messages"][0]["content"] for line in H.data_path(name).read_text().splitlines()]
+
+    assert not set(questions("ch12_sft_eval.jsonl")) & set(questions("ch12_sft_train.jsonl"))
+    answers = [json.loads(line)["messages"][-1]["content"] for line in
+               H.data_path("ch12_sft_eval.jsonl").read_text().splitlines()]
+    assert all(a.endswith(" — 小蓝 Xiaolan") for a in answers)
 
 
 @pytest.mark.parametrize("bad,problem", [

@@ -83,7 +83,11 @@ def test_ch12_checks_the_chapter_promises_when_nbval_runs_it():
                   "assert difference < 1e-5",  # reloaded adapter gives identical logits
                   "assert mean_after > mean_before",  # DPO raises the held-out margin
                   "assert shaped_before == 0 and shaped_after > len(zh_after) / 2",  # Qwen learns the house style
-                  "assert zh_last < zh_first / 2"):  # and its loss halves
+                  "assert zh_last < zh_first / 2",  # and its loss halves
+                  'assert abs(loss_before - eval_before["eval_loss"]) < 1e-3',  # perplexity by hand = exp(eval_loss)
+                  'assert abs(loss_after - eval_after["eval_loss"]) < 1e-3 and loss_after < loss_before',
+                  "assert in_loss[first:].all() and not in_loss[:first].any()",  # the completion mask
+                  "assert abs(value.item() - logged) < 2e-3 * max(1.0, abs(logged))"):  # DPO by hand = TRL's log
         assert claim in source, claim
 
 
