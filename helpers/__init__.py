@@ -71,6 +71,7 @@ from .runs import RunExistsError, checkpoints, is_finished, last_checkpoint, new
 from .similarity import cosine_matrix, pca_2d, plot_embeddings_2d, plot_similarity
 from .store import data_path, models_dir
 from .tokens import Group, Piece, group_pieces, show_tokens, token_pieces
+from .training_cost import StepCost, measure_training, training_cost_table
 from .word_vectors import (
     WordVectorsError,
     analogy_rank,
@@ -191,6 +192,9 @@ __all__ = [
     "use_cjk_font",
     "versions",
     "word_vector",
+    "StepCost",
+    "measure_training",
+    "training_cost_table",
     "WordVectorsError",
     "analogy_rank",
     "genre_agreement",
