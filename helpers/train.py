@@ -141,7 +141,11 @@ def _output(method: str, output, overwrite: bool) -> Path:
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
-    state = PartialState()
+    from .device import pick_device
+
+    # cpu=True on a CPU: without it accelerate sees no GPU, takes `accelerate launch --multi_gpu` for one process,
+    # and every process would pick (and fill) a run folder of its own
+    state = PartialState(cpu=pick_device() == "cpu")
     chosen = [None]
     if state.is_main_process:
         chosen = [str(run_dir(output, overwrite=overwrite) if output else new_run_dir(f"ch12-{method}"))]
@@ -356,7 +360,9 @@ class RunInterrupted(KeyboardInterrupt):
 
 def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> None:
     """Train with the run folder marked unfinished until the result is saved; say how to go on if it stops."""
-    mark_started(out, method, settings)  # on a resume too: the record then holds the new --steps
+    main = trainer.is_world_process_zero()  # under accelerate launch only the main process writes the record
+    if main:
+        mark_started(out, method, settings)  # on a resume too: the record then holds the new --steps
     probe = _first_batches(trainer)  # no logged loss judges the saved adapter: each is taken before its step
     before = _batch_loss(trainer, probe, method)
     try:
@@ -374,12 +380,14 @@ def _train(trainer, out: Path, method: str, checkpoint=None, settings=None) -> N
             warning = (f"on the first training batches the loss rose from {before:.2f} before training to "
                        f"{after:.2f} with the saved adapter; the learning rate is probably too high (try 1e-4 to 1e-3)")
         verdict = {"warning": warning} if warning else {}  # kept for a notebook that loads it: H.run_info(run)
-        record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)}, **verdict)
-        mark_finished(out)
+        if main:
+            record_in_run_info(out, first_batches_loss={"before": round(before, 4), "after": round(after, 4)},
+                               **verdict)
+            mark_finished(out)
     except KeyboardInterrupt:
         raise RunInterrupted(f"stopped after training step {trainer.state.global_step}, while saving and checking the "
                              f"adapter. {_unfinished(out, method)}") from None
-    if warning:
+    if warning and main:
         print(f"warning: {warning}", file=sys.stderr)
 
 
@@ -605,7 +613,8 @@ def main(argv=None) -> int:
             raise
         print(f"error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return 2
-    print(f"saved to {trainer.args.output_dir}")
+    if trainer.is_world_process_zero():
+        print(f"saved to {trainer.args.output_dir}")
     return 0
 
 
