@@ -33,12 +33,14 @@ class StepCost:
     """One method's measured training step."""
 
     method: str
-    parameters: int  # every parameter of the model (LoRA's included)
+    parameters: int  # every parameter of the model (LoRA's included; a 4-bit weight counted once, not per byte)
     trainable: int  # the ones AdamW updates
     grad_bytes: int  # summed over the real .grad tensors after backward()
     optimizer_bytes: int  # summed over AdamW's state tensors after step()
     loaded_mb: float  # resident memory once the model is loaded (MB)
     peak_mb: float  # peak resident memory while training, sampled every 2 ms (MB; on a GPU: peak allocated)
+    loaded_file_mb: float  # of loaded_mb, the part that is mapped files (the checkpoint's pages), 0 if unknown
+    peak_file_mb: float  # of the CPU peak, the part that is mapped files, 0 if unknown
     seconds_per_step: float  # the mean of the steps after the first (the first warms caches up)
     steps: int
     device: str
@@ -75,11 +77,18 @@ def training_cost_table(costs: list[StepCost]):
     from .render import HtmlView, content_id
     from .render import table as render_table
 
+    resident = "GPU allocated" if costs and costs[0].device == "cuda" else "process RSS; of it mapped files"
     header = ["method", "trainable parameters", "gradients", "AdamW state", "12 bytes × trainable",
-              "memory after loading", "peak memory", "seconds per step"]
+              "memory after loading (process RSS; of it mapped files)", f"peak while training ({resident})",
+              "seconds per step"]
+
+    def memory(mb, file_mb):
+        return f"{mb:,.0f} MB ({file_mb:,.0f} MB)" if file_mb else f"{mb:,.0f} MB"
+
     rows = [[c.method, f"{c.trainable:,} ({c.trainable / c.parameters:.1%})", f"{c.grad_bytes / 1e6:,.1f} MB",
-             f"{c.optimizer_bytes / 1e6:,.1f} MB", f"{12 * c.trainable / 1e6:,.1f} MB", f"{c.loaded_mb:,.0f} MB",
-             f"{c.peak_mb:,.0f} MB", f"{c.seconds_per_step:.2f} s"] for c in costs]
+             f"{c.optimizer_bytes / 1e6:,.1f} MB", f"{12 * c.trainable / 1e6:,.1f} MB",
+             memory(c.loaded_mb, c.loaded_file_mb), memory(c.peak_mb, c.peak_file_mb),
+             f"{c.seconds_per_step:.2f} s"] for c in costs]
     text = "\n".join(" | ".join(map(str, row)) for row in [header, *rows])
     return HtmlView(render_table(header, rows, element_id=content_id("training-cost", text)), text)
 
@@ -87,15 +96,22 @@ def training_cost_table(costs: list[StepCost]):
 # ---------------------------------------------------------------------------- the child process
 
 
-def _rss_mb() -> float:
-    """Resident memory of this process now (MB, 10^6 bytes), from /proc (Linux); the lifetime peak elsewhere."""
+def _rss_mb() -> tuple[float, float]:
+    """Resident memory of this process now and the part of it that is mapped files (MB, 10^6 bytes).
+
+    From /proc (Linux): safetensors maps the checkpoint file, so its pages count as resident once read.
+    Elsewhere: the lifetime peak, with the file part unknown (0).
+    """
     try:
         with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+            fields = f.read().split()
+        page = os.sysconf("SC_PAGE_SIZE") / 1e6
+        return int(fields[1]) * page, int(fields[2]) * page  # resident, resident and file-backed (or shared)
     except OSError:
         import resource
 
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # Linux reports KiB
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return (peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6), 0.0  # bytes on macOS, KiB elsewhere
 
 
 def _release_freed_memory() -> None:
@@ -116,7 +132,7 @@ class _PeakSampler:
     def __init__(self, every: float = 0.002):
         import threading
 
-        self.peak, self.every, self._stop = _rss_mb(), every, threading.Event()
+        self.peak, self.every, self._stop = _rss_mb(), every, threading.Event()  # (resident, file part)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -138,26 +154,27 @@ def _measure(folder: str, method: str, steps: int, batch_size: int) -> StepCost:
 
     import torch
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .device import pick_device
+    from .quantization import quantization_config
     from .store import data_path
 
     torch.manual_seed(0)
     device = pick_device()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if method == "qlora":
-        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                   bnb_4bit_compute_dtype=torch.float32)
-        model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=quant, device_map=device)
+        # the notebooks' QLoRA base (12a, 12b), computing in fp32 as on a CPU
+        model = AutoModelForCausalLM.from_pretrained(folder, device_map=device,
+                                                     **quantization_config("4-bit NF4 + double quant", "fp32"))
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
     else:
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, device_map=device)
+        model = AutoModelForCausalLM.from_pretrained(folder, device_map=device, **quantization_config("fp32"))
     if method != "full":
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=LORA_TARGETS,
                                                  task_type="CAUSAL_LM"))
     _release_freed_memory()  # loading's temporary copies, freed but still held by the C allocator
-    loaded = _rss_mb()
+    loaded, loaded_file = _rss_mb()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-4)
     chats = [json.loads(line)["messages"] for line in data_path("ch12_sft_train.jsonl").read_text().splitlines()]
@@ -168,6 +185,8 @@ def _measure(folder: str, method: str, steps: int, batch_size: int) -> StepCost:
     labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
     model.train()
     times, grad_bytes = [], 0
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()  # the peak while training, not while loading
     with _PeakSampler() as sampler:
         for _ in range(steps):
             start = time.perf_counter()
@@ -180,11 +199,17 @@ def _measure(folder: str, method: str, steps: int, batch_size: int) -> StepCost:
             times.append(time.perf_counter() - start)
     state_bytes = sum(t.nbytes for s in optimizer.state.values() for t in s.values()
                       if torch.is_tensor(t) and t.dim() > 0)  # exp_avg, exp_avg_sq (not the scalar step count)
-    peak = torch.cuda.max_memory_allocated() / 1e6 if device == "cuda" else sampler.peak
-    return StepCost(method=method, parameters=sum(p.numel() for p in model.parameters()),
+    peak, peak_file = (torch.cuda.max_memory_allocated() / 1e6, 0.0) if device == "cuda" else sampler.peak
+    return StepCost(method=method, parameters=sum(_weights(p) for p in model.parameters()),
                     trainable=sum(p.numel() for p in trainable), grad_bytes=grad_bytes, optimizer_bytes=state_bytes,
-                    loaded_mb=round(loaded, 1), peak_mb=round(peak, 1),
+                    loaded_mb=round(loaded, 1), peak_mb=round(peak, 1), loaded_file_mb=round(loaded_file, 1),
+                    peak_file_mb=round(peak_file, 1),
                     seconds_per_step=round(sum(times[1:]) / len(times[1:]), 3), steps=steps, device=device)
+
+
+def _weights(p) -> int:
+    """How many weights a parameter holds: bitsandbytes packs two 4-bit weights into each uint8 element."""
+    return p.numel() * 2 if type(p).__name__ == "Params4bit" else p.numel()
 
 
 if __name__ == "__main__":

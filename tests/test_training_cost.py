@@ -24,7 +24,9 @@ def test_an_unknown_model_is_the_model_error():
 
 def test_the_table_shows_counted_bytes_and_escapes_text():
     cost = T.StepCost(method="<b>full</b>", parameters=200, trainable=100, grad_bytes=400, optimizer_bytes=800,
-                      loaded_mb=10.0, peak_mb=20.0, seconds_per_step=1.5, steps=3, device="cpu")
+                      loaded_mb=10.0, peak_mb=20.0, loaded_file_mb=4.0, peak_file_mb=0.0, seconds_per_step=1.5,
+                      steps=3, device="cpu")
     view = H.training_cost_table([cost])
     assert "100 (50.0%)" in view.text and "1.50 s" in view.text
+    assert "10 MB (4 MB)" in view.text and "| 20 MB |" in view.text  # the mapped-file part only where it is known
     assert "<b>full</b>" not in view.html and "&lt;b&gt;" in view.html
