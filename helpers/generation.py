@@ -246,7 +246,7 @@ def check_messages(messages, what: str, *, needs_answer: bool = False) -> list:
     if messages and all(isinstance(m, str) for m in messages):
         raise TypeError(f"{what} is a list of str, but one chat is a list of messages such as "
                         "[{'role': 'user', 'content': 'Hi'}]: pass one question as a str, and for several "
-                        "questions call it once per question (or use H.compare_answers)")
+                        "questions use H.greedy_answers (or H.compare_answers)")
     for m in messages:  # a lone surrogate gets check_text's fix (str.encode(..., 'replace'))
         if isinstance(m, dict) and m.get("role") in ROLES and isinstance(m.get("content"), str):
             check_text(m["content"], f"the {m['role']} message")

@@ -115,6 +115,25 @@ def test_greedy_answer_is_the_models_own_greedy_generation(smol_model, smol_toke
         H.greedy_answer(smol_model, smol_tokenizer, "Hi", max_new_tokens=0)
 
 
+def test_greedy_answers_in_one_batch_equal_one_at_a_time(smol_model, smol_tokenizer):
+    """Left padding: prompts of different lengths, each answer the same as greedy_answer's alone."""
+    chats = ["What is the capital of France?", "Hi", [{"role": "user", "content": "什么是词元？请用一句话回答。"}]]
+    batched = H.greedy_answers(smol_model, smol_tokenizer, chats, max_new_tokens=10)
+    assert batched == [H.greedy_answer(smol_model, smol_tokenizer, c, 10) for c in chats]
+    assert "Paris" in batched[0]
+
+
+@pytest.mark.parametrize("chats, error, match", [
+    ("Who are you?", TypeError, "a list of chats.*got a str; for one chat use H.greedy_answer"),
+    ([{"role": "user", "content": "Hi"}], TypeError, "got one chat.*pass a list of chats, e.g. \\[messages\\]"),
+    ([], ValueError, "no chats"),
+    (["Hi", [{"role": "wizard", "content": "x"}]], Exception, "chat 1 of greedy_answers"),
+])
+def test_greedy_answers_bad_input_names_the_fix(smol_model, smol_tokenizer, chats, error, match):
+    with pytest.raises(error, match=match):
+        H.greedy_answers(smol_model, smol_tokenizer, chats)
+
+
 def test_answer_table_escapes_text_and_keeps_columns_in_order():
     view = H.answer_table(["<b>who?</b>"], ["before", "after"], [["<script>x</script>", "A & B"]])
     assert "&lt;script&gt;" in view.html and "<script>" not in view.html and "A &amp; B" in view.html
