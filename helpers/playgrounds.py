@@ -77,7 +77,7 @@ def tokenizer_playground(tokenizers, text: str = "Hello world! 你好，世界�
         view.value = tokenizer_html(change["new"], named)
 
     box.observe(on_change, names="value")
-    title = W.HTML("<b>Tokenizer playground（分词器游乐场）</b>: type in the box")
+    title = W.HTML("<b>Tokenizer playground（分词器交互演示）</b>: type in the box")
     return TokenizerPlayground(W.VBox([title, box, view]))
 
 
@@ -139,7 +139,7 @@ def similarity_playground(model, sentences):
 
     box.observe(lambda change: redraw(change["new"]), names="value")
     redraw(box.value)
-    title = W.HTML("<b>Similarity playground（相似度游乐场）</b>: edit a sentence, then click outside the box")
+    title = W.HTML("<b>Similarity playground（相似度交互演示）</b>: edit a sentence, then click outside the box")
     return SimilarityPlayground(W.VBox([title, box, message, image]))
 
 
@@ -277,7 +277,7 @@ class SamplingPlayground(_Widget):
         self.view = W.HTML()
         for control in (self.temperature, self.top_k, self.top_p, self.seed):
             control.observe(lambda _change: self.update(), names="value")
-        title = W.HTML(f"<b>Sampling playground（采样游乐场）</b>: next token after "
+        title = W.HTML(f"<b>Sampling playground（采样交互演示）</b>: next token after "
                        f"<code>{html.escape(prompt[-80:])}</code>")
         self.widget = W.VBox([title, W.HBox([self.temperature, self.top_k]), W.HBox([self.top_p, self.seed]),
                               self.view])
