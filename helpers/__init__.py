@@ -11,6 +11,7 @@ from .block import attention_row, block_diagram, largest_tensor_bytes, plot_atte
 from .compare import compare_tokenizers, learned_merges, plot_tokens_per_char, tokenizer_rows, tokens_per_char
 from .device import DeviceError, describe_device, pick_device, pick_dtype
 from .embeddings import NotOneTokenError, nearest_token_list, nearest_tokens, token_id, word_vector
+from .exercises import check_exercise
 from .finetune import (
     DatasetFormatError,
     answer_table,
@@ -86,6 +87,7 @@ from .word_vectors import (
 from .workflow import show_workflow, workflow
 
 __all__ = [
+    "check_exercise",
     "attention_explorer",
     "attention_row",
     "block_diagram",

@@ -13,7 +13,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 # nbval-ignore-output: run, asserts count, output not compared (may differ on another CPU: training).
 # varying: the output differs between two runs on one machine (timings); make check-notebooks
 # ignores only these cells' outputs, so the tag must stay rare.
-ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "varying"}
+ALLOWED_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-raises-exception", "varying",
+                "solution"}  # solution: an exercise's worked answer, collapsed (tests/test_exercises.py)
 
 
 def test_chapter_notebooks_exist():
