@@ -45,10 +45,24 @@ def quiet_offline_defaults() -> None:
         warnings.filterwarnings("ignore", message=message)
 
 
-def setup() -> str:
+class SetupSummary(str):
+    """What runs where, as text that notebooks show as lines (not a quoted string with a literal \\n)."""
+
+    def _repr_pretty_(self, printer, cycle):  # IPython's text/plain: the lines themselves
+        printer.text(str(self))
+
+    def _repr_html_(self):
+        from .render import esc
+
+        rows = "".join(f"<div>{esc(line)}</div>" for line in self.splitlines())
+        return f'<div class="llm-lab-setup" style="font-family:monospace;font-size:90%">{rows}</div>'
+
+
+def setup() -> SetupSummary:
     """Apply the offline, quiet defaults (a value the user set wins) and draw Chinese in figures.
 
-    Call it first, before importing transformers. Returns what runs where: device, dtype, versions.
+    Call it first, before importing transformers. Returns what runs where: device, dtype, versions
+    (a str, shown as lines in a notebook).
     """
     late = [m for m in ("huggingface_hub", "transformers") if m in sys.modules]
     quiet_offline_defaults()
@@ -61,7 +75,7 @@ def setup() -> str:
     if late:
         summary += (f"\nnote: {', '.join(late)} was imported before H.setup(); restart the kernel "
                     "and run this cell first so the offline setting takes effect")
-    return summary
+    return SetupSummary(summary)
 
 
 def versions(packages=PACKAGES) -> str:

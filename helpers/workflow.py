@@ -51,7 +51,8 @@ def show_workflow(tokenizer, input_ids, output_ids) -> HtmlView:
         box(f"<div style='{pre}'>{esc(w.prompt)}</div>", title="1. Text in（输入文本）"),
         box(show_tokens(tokenizer, [p.id for p in w.prompt_pieces], title=f"{n_in} token ids").html,
             title="2. Tokenizer: text → token ids（词元 ID）"),
-        box(f"{n_new} forward passes, each reads every token so far and adds one new token id",
+        box(f"{n_new} forward passes, each adding one new token id: the first reads the whole prompt, each "
+            "later one only the newest token (the KV cache keeps the rest; chapter 3)",
             title="3. The LLM generates（生成）"),
         box(show_tokens(tokenizer, [p.id for p in w.new_pieces], title=f"{n_new} new token ids").html,
             title="4. Token ids out"),

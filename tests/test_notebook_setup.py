@@ -19,3 +19,12 @@ def test_setup_sets_offline_defaults_but_keeps_user_values(monkeypatch):
     assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
     assert os.environ["TRANSFORMERS_VERBOSITY"] == "info"
     assert summary.startswith("device: cpu, float32\nPython 3.") and "transformers 5." in summary
+
+
+def test_setup_shows_lines_not_a_quoted_string_and_escapes_them():
+    from IPython.lib.pretty import pretty
+
+    summary = H.setup()
+    assert pretty(summary) == str(summary) and "\\n" not in pretty(summary) and "'" not in pretty(summary)
+    odd = type(summary)("device: <cpu>\nPython 3")
+    assert odd._repr_html_().count("<div>") == 2 and "&lt;cpu&gt;" in odd._repr_html_()
