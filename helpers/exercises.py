@@ -65,6 +65,8 @@ def check_exercise(key: str, answer) -> Verdict:
     func, section = CHECKS[key]
     try:
         right, message = func(answer)
+    except NotANumber as error:
+        right, message = False, str(error)
     except Exception as error:  # a wrong kind of answer is a wrong answer, with the reason
         right, message = False, f"{type(error).__name__}: {error}"
     return Verdict(key, right, message if right else f"{message} (see {section})")
@@ -194,3 +196,130 @@ def _ch01_5(answer):
     last = _tokenizer(default_model()).decode(ids[-1:])
     why = "the model ended its turn itself" if want < 60 else "the limit stopped it"
     return True, f"{want} new tokens, the last one {last!r}: {why}"
+
+
+# ---------------------------------------------------------------------------- chapter 12a
+
+
+def _weight(name: str, tensor: str):
+    """One tensor of a bundled model, read from its safetensors files as float32 (no model is built)."""
+    from safetensors import safe_open
+
+    from .models import model_path
+
+    for path in sorted(model_path(name).glob("*.safetensors")):
+        with safe_open(str(path), "pt") as f:
+            if tensor in f.keys():
+                return f.get_tensor(tensor).float()
+    raise KeyError(f"{name} has no tensor {tensor!r}")
+
+
+def _nf4_error(weight, quant_type: str = "nf4") -> float:
+    """Mean |weight − its 4-bit round trip| in blocks of 64, as bitsandbytes computes it."""
+    import bitsandbytes.functional as bnb
+
+    packed, state = bnb.quantize_4bit(weight, blocksize=64, quant_type=quant_type)
+    return (weight - bnb.dequantize_4bit(packed, state)).abs().mean().item()
+
+
+class NotANumber(TypeError):
+    """The answer should have been a number."""
+
+
+def _number(answer, what: str) -> float:
+    if isinstance(answer, bool) or not (isinstance(answer, (int, float)) or hasattr(answer, "item")):
+        raise NotANumber(f"answer with a number: {what}")
+    return float(answer)
+
+
+def _near(value: float, want: float) -> bool:
+    return abs(value - want) <= 1e-3 * abs(want)
+
+
+Q0 = "model.layers.0.self_attn.q_proj.weight"
+
+
+@exercise("ch12a-1", "12.1")
+def _ch12a_1(answer):
+    import torch
+
+    from .models import default_model
+
+    targets = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    layers = _model(default_model()).model.layers
+    want = sum(8 * (m.in_features + m.out_features) for name, m in layers.named_modules()
+               if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in targets)
+    attention = sum(8 * (m.in_features + m.out_features) for name, m in layers.named_modules()
+                    if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in targets[:4])
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        return False, "answer with a whole number of parameters"
+    if answer == attention:
+        return False, "that is the attention projections alone: add the three MLP matrices"
+    if answer * len(layers) == want:
+        return False, "that is one block: every block gets adapters"
+    if answer != want:
+        return False, "sum r·(d_in + d_out) over the seven matrices of a block, times the number of blocks"
+    return True, f"{want:,} trainable parameters, {want / attention:.1f}x the attention-only adapter"
+
+
+@exercise("ch12a-2", "12.1")
+def _ch12a_2(answer):
+    import torch
+
+    from .models import default_model
+
+    block = _model(default_model()).model.layers[0]
+    want = {name.split(".")[-1] for name, m in block.named_modules() if isinstance(m, torch.nn.Linear)}
+    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+        return False, "answer with a set of names, e.g. {'q_proj', ...}"
+    answer = set(answer)
+    if answer - want:
+        return False, f"{sorted(answer - want)[0]!r} is not a linear layer of a decoder block"
+    if answer != want:
+        return False, f"{len(want) - len(answer)} of the block's linear layers are missing"
+    return True, f"{', '.join(sorted(want))}: PEFT matches target_modules against these names"
+
+
+@exercise("ch12a-3", "12.2, What NF4 does to one real matrix")
+def _ch12a_3(answer):
+    from .models import default_model
+
+    value = _number(answer, "the mean |error| of layer 20's down_proj")
+    want = _nf4_error(_weight(default_model(), "model.layers.20.mlp.down_proj.weight"))
+    layer0 = _nf4_error(_weight(default_model(), Q0))
+    if _near(value, layer0):
+        return False, "that is layer 0's q_proj: take model.model.layers[20].mlp.down_proj.weight"
+    if not _near(value, want):
+        return False, "round-trip the matrix with quantize_4bit / dequantize_4bit (blocks of 64), average |W − W'|"
+    return True, f"{want:.2e}, {'larger' if want > layer0 else 'smaller'} than layer 0 q_proj's {layer0:.2e}"
+
+
+@exercise("ch12a-4", "12.2, What NF4 does to one real matrix")
+def _ch12a_4(answer):
+    from .models import default_model
+
+    value = _number(answer, "the mean |error| of layer 0's q_proj with quant_type='fp4'")
+    weight = _weight(default_model(), Q0)
+    want, nf4 = _nf4_error(weight, "fp4"), _nf4_error(weight)
+    if _near(value, nf4):
+        return False, "that is NF4's error: pass quant_type='fp4'"
+    if not _near(value, want):
+        return False, "quantize_4bit(W, blocksize=64, quant_type='fp4'), dequantize, then average |W − W'|"
+    better = "NF4" if nf4 < want else "FP4"
+    return True, f"FP4 {want:.2e} against NF4 {nf4:.2e}: {better} keeps this matrix better"
+
+
+@exercise("ch12a-5", "12.2, What NF4 does to one real matrix")
+def _ch12a_5(answer):
+    from .models import chinese_model, default_model
+
+    value = _number(answer, "Qwen's mean |error| divided by its mean |weight|")
+    zh, main = _weight(chinese_model(), Q0), _weight(default_model(), Q0)
+    want = _nf4_error(zh) / zh.abs().mean().item()
+    main_relative = _nf4_error(main) / main.abs().mean().item()
+    if _near(value, _nf4_error(zh)):
+        return False, "that is the error itself: divide it by the matrix's mean |weight|"
+    if not _near(value, want):
+        return False, "the NF4 round trip of ZH_MODEL's layer 0 q_proj: mean |error| / mean |weight|"
+    more = "Qwen" if want > main_relative else default_model()
+    return True, f"{want:.3f} for Qwen against {main_relative:.3f} for {default_model()}: {more} loses more"

@@ -7,6 +7,7 @@ at a term's first use in a chapter's prose the Chinese stands beside it, "term�
 "term（…）" a notebook writes uses the glossary's Chinese or one of its alternatives.
 
     python -m helpers.glossary          # the README's table, as markdown
+    python -m helpers.glossary --check  # what breaks the rules, chapter by chapter (the test's list)
 """
 
 from __future__ import annotations

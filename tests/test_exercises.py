@@ -32,6 +32,11 @@ WRONG = {
     "ch01-3": ["<|im_start|>assistant", "", 42],
     "ch01-4": [wrong_sampler, unseeded_sampler, "a text"],
     "ch01-5": [60, 62, 24, "25"],
+    "ch12a-1": [921_600, 81_408, 1_520_640, 2442240.5],
+    "ch12a-2": [{"q_proj", "k_proj", "v_proj", "o_proj"}, {"query", "key", "value"}, "q_proj"],
+    "ch12a-3": [2.11e-2, 0.5, "small"],
+    "ch12a-4": [2.11e-2, 0.1, None],
+    "ch12a-5": [0.111, 1.0, [0.133]],
 }
 
 
