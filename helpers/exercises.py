@@ -106,7 +106,7 @@ def _ch01_1(answer):
     from .models import chinese_model, default_model
 
     want = tuple(len(_tokenizer(m)(JOKE_ZH).input_ids) for m in (default_model(), chinese_model()))
-    if not (isinstance(answer, tuple) and len(answer) == 2):
+    if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
         return False, "answer with a pair of counts: (main model's tokens, Qwen's tokens)"
     if tuple(answer) == want[::-1]:
         return False, "the two counts are swapped: the main model's first"
@@ -150,10 +150,10 @@ def _ch01_3(answer):
         return False, "nearly: the text ends with a newline too (print it with repr)"
     if answer != want:
         return False, "render the prompt both ways with tokenize=False and compare their ends"
-    return True, f"{want!r} opens the assistant's turn, so the model answers instead of writing the user's next line"
+    return True, f"{want!r} opens the assistant's turn: it tells the model that an answer comes next"
 
 
-@exercise("ch01-4", "1.4 and exercise 4")
+@exercise("ch01-4", "1.4; chapter 3, 3.5, explains sampling")
 def _ch01_4(answer):
     if not callable(answer):
         return False, "answer with your function sample(seed), not with its result"
@@ -233,7 +233,8 @@ def _number(answer, what: str) -> float:
 
 
 def _near(value: float, want: float) -> bool:
-    return abs(value - want) <= 1e-3 * abs(want)
+    """Within 1 %: a bf16 model on a GPU rounds its weights a little differently from the fp32 files."""
+    return abs(value - want) <= 1e-2 * abs(want)
 
 
 Q0 = "model.layers.0.self_attn.q_proj.weight"
@@ -257,6 +258,8 @@ def _ch12a_1(answer):
         return False, "that is the attention projections alone: add the three MLP matrices"
     if answer * len(layers) == want:
         return False, "that is one block: every block gets adapters"
+    if answer > want:
+        return False, "too many: k_proj and v_proj are smaller than q_proj (num_key_value_heads × head size outputs)"
     if answer != want:
         return False, "sum r·(d_in + d_out) over the seven matrices of a block, times the number of blocks"
     return True, f"{want:,} trainable parameters, {want / attention:.1f}x the attention-only adapter"
@@ -289,6 +292,8 @@ def _ch12a_3(answer):
     layer0 = _nf4_error(_weight(default_model(), Q0))
     if _near(value, layer0):
         return False, "that is layer 0's q_proj: take model.model.layers[20].mlp.down_proj.weight"
+    if _near(value, _nf4_error(_weight(default_model(), "model.layers.20.mlp.down_proj.weight"), "fp4")):
+        return False, "that is FP4's error, bitsandbytes' default: pass quant_type=\"nf4\""
     if not _near(value, want):
         return False, "round-trip the matrix with quantize_4bit / dequantize_4bit (blocks of 64), average |W − W'|"
     return True, f"{want:.2e}, {'larger' if want > layer0 else 'smaller'} than layer 0 q_proj's {layer0:.2e}"
@@ -319,6 +324,8 @@ def _ch12a_5(answer):
     main_relative = _nf4_error(main) / main.abs().mean().item()
     if _near(value, _nf4_error(zh)):
         return False, "that is the error itself: divide it by the matrix's mean |weight|"
+    if _near(value, _nf4_error(zh, "fp4") / zh.abs().mean().item()):
+        return False, "that is FP4, bitsandbytes' default: pass quant_type=\"nf4\""
     if not _near(value, want):
         return False, "the NF4 round trip of ZH_MODEL's layer 0 q_proj: mean |error| / mean |weight|"
     more = "Qwen" if want > main_relative else default_model()
