@@ -248,10 +248,12 @@ def _ch12a_1(answer):
 
     targets = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     layers = _model(default_model()).model.layers
-    want = sum(8 * (m.in_features + m.out_features) for name, m in layers.named_modules()
-               if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in targets)
-    attention = sum(8 * (m.in_features + m.out_features) for name, m in layers.named_modules()
-                    if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in targets[:4])
+
+    def rank8(names):  # r·(d_in + d_out) over the real linear layers with these names, r = 8
+        return sum(8 * (m.in_features + m.out_features) for name, m in layers.named_modules()
+                   if isinstance(m, torch.nn.Linear) and name.split(".")[-1] in names)
+
+    want, attention = rank8(targets), rank8(targets[:4])
     if isinstance(answer, bool) or not isinstance(answer, int):
         return False, "answer with a whole number of parameters"
     if answer == attention:
